@@ -1,0 +1,77 @@
+"""bm25s keyword index over the Segmenter's terms."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+
+class KeywordIndex:
+    """BM25 (Lucene variant) over pre-tokenised passages; row i is passage row i of the snapshot."""
+
+    def __init__(self, bm25: bm25s.BM25 | None, size: int, k1: float, b: float) -> None:
+        self._bm25 = bm25
+        self._size = size
+        self.k1 = k1
+        self.b = b
+        self._vocab: dict[str, int] = dict(bm25.vocab_dict) if bm25 is not None else {}
+        self._df: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, tokens: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> KeywordIndex:
+        if not tokens:
+            return cls(None, 0, k1, b)
+        bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
+        bm25.index([list(t) for t in tokens], show_progress=False)
+        return cls(bm25, len(tokens), k1, b)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def known(self, terms: Sequence[str]) -> list[str]:
+        return [t for t in terms if t in self._vocab]
+
+    def scores(self, terms: Sequence[str]) -> np.ndarray:
+        """BM25 score of every row for the query terms (zeros when no term is in the vocabulary)."""
+        known = self.known(terms)
+        if self._bm25 is None or not known:
+            return np.zeros(self._size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """Lucene IDF of each term (0 for terms no passage contains)."""
+        n = max(self._size, 1)
+        df = self._document_frequencies()
+        out = {}
+        for t in terms:
+            d = float(df[self._vocab[t]]) if t in self._vocab and df is not None else 0.0
+            out[t] = float(np.log(1 + (n - d + 0.5) / (d + 0.5))) if d > 0 else 0.0
+        return out
+
+    def _document_frequencies(self) -> np.ndarray | None:
+        if self._bm25 is None:
+            return None
+        if self._df is None:
+            indptr = np.asarray(self._bm25.scores["indptr"])
+            self._df = np.diff(indptr)  # CSC: one column per vocabulary term
+        return self._df
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "keyword.json").write_text(
+            json.dumps({"size": self._size, "k1": self.k1, "b": self.b}, ensure_ascii=False), encoding="utf-8"
+        )
+        if self._bm25 is not None:
+            self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex:
+        info = json.loads((folder / "keyword.json").read_text(encoding="utf-8"))
+        bm25 = None
+        if info["size"]:
+            bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        return cls(bm25, int(info["size"]), float(info["k1"]), float(info["b"]))

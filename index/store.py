@@ -1,0 +1,284 @@
+"""SQLite source of truth: articles, their passages, passage vectors per embedder, and feedback."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ingest.types import Article, Passage, Section
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    doc_id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL DEFAULT '',
+    publisher TEXT NOT NULL DEFAULT '',
+    published_at TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT '',
+    content_hash TEXT NOT NULL,
+    text TEXT NOT NULL,
+    sections TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE INDEX IF NOT EXISTS articles_origin ON articles(origin);
+CREATE TABLE IF NOT EXISTS passages (
+    passage_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES articles(doc_id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    section TEXT NOT NULL,
+    paragraph INTEGER NOT NULL,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    tokens TEXT NOT NULL,
+    UNIQUE (doc_id, ordinal)
+);
+CREATE TABLE IF NOT EXISTS vectors (
+    passage_id TEXT NOT NULL REFERENCES passages(passage_id) ON DELETE CASCADE,
+    embedder TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (passage_id, embedder)
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL DEFAULT '',
+    helpful INTEGER NOT NULL,
+    comment TEXT NOT NULL DEFAULT '',
+    passage_ids TEXT NOT NULL DEFAULT '[]',
+    index_version TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article row without its text: what listings and incremental ingest need."""
+
+    doc_id: str
+    title: str
+    url: str
+    origin: str
+    source: str
+    content_hash: str
+    passages: int
+    updated_at: str
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class Store:
+    """One SQLite file (WAL mode); safe to share between threads, writes serialised by a lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._lock = threading.RLock()
+        with self._lock:
+            self._conn.executescript(_SCHEMA)
+            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) != SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path}: database schema version {row[0]}, this articleqa expects {SCHEMA_VERSION}"
+                )
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any error: a killed writer leaves no half article."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # -- articles -------------------------------------------------------------------------------
+
+    def put_article(
+        self,
+        article: Article,
+        passages: Sequence[Passage],
+        tokens: Sequence[Sequence[str]],
+        vectors: np.ndarray,
+        embedder_id: str,
+        origin: str,
+    ) -> None:
+        """Replace an article with its passages, tokens and vectors in one transaction."""
+        if not (len(passages) == len(tokens) == len(vectors)):
+            raise ValueError(
+                f"{article.doc_id}: {len(passages)} passages, {len(tokens)} token lists and "
+                f"{len(vectors)} vectors must be as many"
+            )
+        sections = json.dumps(
+            [[s.title, s.start, s.end, s.kind] for s in article.sections], ensure_ascii=False
+        )
+        with self.transaction() as c:
+            c.execute("DELETE FROM articles WHERE doc_id=?", (article.doc_id,))
+            c.execute(
+                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    article.doc_id, article.title, article.url, article.publisher, article.published_at,
+                    article.source, origin, article.content_hash, article.text, sections,
+                    json.dumps(article.metadata, ensure_ascii=False), now_iso(),
+                ),
+            )
+            c.executemany(
+                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (p.passage_id, p.doc_id, p.ordinal, p.section, p.paragraph, p.char_start, p.char_end,
+                     p.text, " ".join(t))
+                    for p, t in zip(passages, tokens, strict=True)
+                ],
+            )
+            vecs = np.ascontiguousarray(vectors, dtype=np.float32)
+            c.executemany(
+                "INSERT INTO vectors VALUES (?,?,?)",
+                [(p.passage_id, embedder_id, vecs[i].tobytes()) for i, p in enumerate(passages)],
+            )
+
+    def delete_article(self, doc_id: str) -> bool:
+        with self.transaction() as c:
+            cur = c.execute("DELETE FROM articles WHERE doc_id=?", (doc_id,))
+            return cur.rowcount > 0
+
+    def get_article(self, doc_id: str) -> Article | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT doc_id, title, text, sections, url, publisher, published_at, source, metadata "
+                "FROM articles WHERE doc_id=?",
+                (doc_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        sections = tuple(Section(t, s, e, k) for t, s, e, k in json.loads(row[3]))
+        return Article(row[0], row[1], row[2], sections, url=row[4], publisher=row[5], published_at=row[6],
+                       source=row[7], metadata=json.loads(row[8]))
+
+    def list_articles(self, origin: str | None = None) -> list[StoredArticle]:
+        sql = (
+            "SELECT a.doc_id, a.title, a.url, a.origin, a.source, a.content_hash, "
+            "(SELECT COUNT(*) FROM passages p WHERE p.doc_id=a.doc_id), a.updated_at FROM articles a"
+        )
+        args: tuple[str, ...] = ()
+        if origin is not None:
+            sql += " WHERE a.origin=?"
+            args = (origin,)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY a.doc_id", args).fetchall()
+        return [StoredArticle(*r) for r in rows]
+
+    def find_by_hash(self, content_hash: str) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT doc_id FROM articles WHERE content_hash=?", (content_hash,))
+            return [r[0] for r in rows.fetchall()]
+
+    def counts(self) -> tuple[int, int]:
+        with self._lock:
+            docs = self._conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+            passages = self._conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        return int(docs), int(passages)
+
+    # -- what a snapshot is built from ----------------------------------------------------------
+
+    def iter_index_rows(self, embedder_id: str) -> Iterator[tuple[str, str, int, str, int, int, int, str, str,
+                                                                    bytes | None]]:
+        """Every passage in a stable order, with its tokens and its vector for `embedder_id` (or None)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT p.passage_id, p.doc_id, p.ordinal, p.section, p.paragraph, p.char_start, p.char_end, "
+                "p.text, p.tokens, v.vector FROM passages p "
+                "LEFT JOIN vectors v ON v.passage_id=p.passage_id AND v.embedder=? "
+                "ORDER BY p.doc_id, p.ordinal",
+                (embedder_id,),
+            ).fetchall()
+        yield from rows
+
+    def documents_table(self) -> list[tuple[str, str, str, str, str, str]]:
+        with self._lock:
+            return self._conn.execute(
+                "SELECT doc_id, title, url, publisher, published_at, updated_at FROM articles ORDER BY doc_id"
+            ).fetchall()
+
+    def put_vectors(self, embedder_id: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
+        with self.transaction() as c:
+            c.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?,?,?)",
+                [(pid, embedder_id, np.asarray(v, dtype=np.float32).tobytes()) for pid, v in items],
+            )
+
+    def put_tokens(self, items: Sequence[tuple[str, Sequence[str]]]) -> None:
+        with self.transaction() as c:
+            c.executemany("UPDATE passages SET tokens=? WHERE passage_id=?",
+                          [(" ".join(t), pid) for pid, t in items])
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (key, value))
+
+    # -- feedback -------------------------------------------------------------------------------
+
+    def add_feedback(self, question: str, answer: str, helpful: bool, comment: str,
+                     passage_ids: Sequence[str], index_version: str) -> int:
+        with self.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO feedback (question, answer, helpful, comment, passage_ids, index_version, created_at)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (question, answer, int(helpful), comment, json.dumps(list(passage_ids), ensure_ascii=False),
+                 index_version, now_iso()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def list_feedback(self, helpful: bool | None = None) -> list[dict[str, object]]:
+        sql = "SELECT id, question, answer, helpful, comment, passage_ids, index_version, created_at FROM feedback"
+        args: tuple[int, ...] = ()
+        if helpful is not None:
+            sql += " WHERE helpful=?"
+            args = (int(helpful),)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+        keys = ("id", "question", "answer", "helpful", "comment", "passage_ids", "index_version", "created_at")
+        out = []
+        for r in rows:
+            d = dict(zip(keys, r, strict=True))
+            d["helpful"] = bool(d["helpful"])
+            d["passage_ids"] = json.loads(str(d["passage_ids"]))
+            out.append(d)
+        return out
+
+    def integrity_check(self) -> str:
+        with self._lock:
+            return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])

@@ -1,0 +1,89 @@
+"""Values the core hands to its edges: hits with citations, search results and answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a passage or quote comes from: `article_text[char_start:char_end]` is the cited text."""
+
+    doc_id: str
+    title: str
+    url: str
+    section: str
+    paragraph: int
+    char_start: int
+    char_end: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage; `highlights` are [start, end) offsets of query terms inside `text`."""
+
+    passage_id: str
+    doc_id: str
+    score: float
+    text: str
+    citation: Citation
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+    dense_score: float = 0.0
+    keyword_score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["highlights"] = [list(h) for h in self.highlights]
+        return d
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    hits: list[Hit]
+    low_confidence: bool
+    took_ms: float
+    index_version: str
+    confidence: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "results": [h.to_dict() for h in self.hits],
+            "low_confidence": self.low_confidence,
+            "confidence": round(self.confidence, 4),
+            "took_ms": round(self.took_ms, 2),
+            "index_version": self.index_version,
+        }
+
+
+@dataclass(frozen=True)
+class Quote:
+    """An exact sentence from an article, with its citation offsets into the article text."""
+
+    text: str
+    citation: Citation
+    passage_id: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    answerable: bool
+    quotes: list[Quote]
+    hits: list[Hit]
+    took_ms: float
+    index_version: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "answerable": self.answerable,
+            "citations": [{**asdict(q.citation), "quote": q.text, "passage_id": q.passage_id} for q in self.quotes],
+            "passages": [h.to_dict() for h in self.hits],
+            "took_ms": round(self.took_ms, 2),
+            "index_version": self.index_version,
+        }

@@ -1,0 +1,1 @@
+"""Reading, cleaning, sectioning, chunking, segmenting and embedding Chinese articles."""
