@@ -33,7 +33,6 @@ def best_sentences(searcher: Searcher, question: str, hits: list[Hit]) -> list[Q
     plus its neighbour in the same passage when that one scores nearly as well."""
     seg = searcher.segmenter
     q_terms = seg.tokenize(question)
-    idf = searcher.snapshot.keyword.idf(q_terms)
     candidates: list[tuple[int, int, int]] = []  # (hit index, start, end) within hit.text
     for h_i, hit in enumerate(hits):
         for s, e in sentence_spans(hit.text):
@@ -44,7 +43,7 @@ def best_sentences(searcher: Searcher, question: str, hits: list[Hit]) -> list[Q
     texts = [hits[h].text[s:e] for h, s, e in candidates]
     qvec = searcher.query_vector(question)
     dense = searcher.embedder.embed_passages(texts) @ qvec
-    lexical = np.array([term_coverage(q_terms, set(seg.tokenize(t)), idf) for t in texts])
+    lexical = np.array([term_coverage(q_terms, set(seg.tokenize(t)), seg.weight) for t in texts])
     rank_prior = np.array([1.0 - 0.1 * h for h, _, _ in candidates])
     score = 0.5 * _scale(dense) + 0.35 * lexical + 0.15 * rank_prior
     best = int(np.argmax(score))

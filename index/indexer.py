@@ -22,7 +22,7 @@ from ingest.chunking import ChunkParams, chunk_article
 from ingest.embedders import Embedder
 from ingest.readers import SUPPORTED_SUFFIXES, ArticleError, doc_id_for, read_article_file
 from ingest.segmenter import Segmenter
-from ingest.types import Article, passage_context
+from ingest.types import Article, Passage, passage_context
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -187,20 +187,39 @@ class Indexer:
         return ("updated" if old is not None else "created"), ""
 
     def _write(self, article: Article, origin: str, progress: Progress | None = None) -> None:
-        passages = chunk_article(article, self.config.chunking)
-        contexts = [p.context for p in passages]
-        tokens = [self.segmenter.tokenize(c) for c in contexts]
+        self.write_many([article], origin, progress)
+
+    def write_many(self, articles: Sequence[Article], origin: str, progress: Progress | None = None,
+                   batch_passages: int = 256) -> None:
+        """Chunk, tokenise and embed articles, embedding passages of several articles per batch
+        (short articles one by one would leave the embedder's batching unused)."""
         done = 0
+        total = 0
+        pending: list[tuple[Article, list[Passage], list[list[str]]]] = []
 
-        def tick(n: int) -> None:
+        def flush() -> None:
             nonlocal done
-            done += n
+            contexts = [p.context for _, passages, _ in pending for p in passages]
+            vectors = (self.embedder.embed_passages(contexts) if contexts
+                       else np.zeros((0, self.embedder.dim), np.float32))
+            at = 0
+            for article, passages, tokens in pending:
+                self.store.put_article(article, passages, tokens, vectors[at : at + len(passages)],
+                                       self.embedder.id, origin)
+                at += len(passages)
+            done += len(contexts)
             if progress:
-                progress(f"embed {article.doc_id}", done, len(contexts))
+                progress("embed", done, max(total, done))
+            pending.clear()
 
-        vectors = self.embedder.embed_passages(contexts, progress=tick) if contexts else np.zeros(
-            (0, self.embedder.dim), np.float32)
-        self.store.put_article(article, passages, tokens, vectors, self.embedder.id, origin)
+        for article in articles:
+            passages = chunk_article(article, self.config.chunking)
+            pending.append((article, passages, [self.segmenter.tokenize(p.context) for p in passages]))
+            total += len(passages)
+            if sum(len(p) for _, p, _ in pending) >= batch_passages:
+                flush()
+        if pending:
+            flush()
 
     def _publish_if_needed(self, force: bool, progress: Progress | None = None) -> dict[str, Any]:
         from index.snapshot import MANIFEST, read_current
@@ -210,7 +229,10 @@ class Indexer:
             path = self.data_dir / SNAPSHOTS / current / MANIFEST
             if path.exists():
                 manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-                if manifest.get("embedder", {}).get("id") == self.embedder.id:
+                if (manifest.get("embedder", {}).get("id") == self.embedder.id
+                        and manifest.get("segmenter", {}).get("dictionary_hash") == self.segmenter.dictionary_hash
+                        and manifest.get("chunking") == asdict(self.config.chunking)
+                        and manifest.get("dense", {}).get("kind") == self.config.dense_kind):
                     return manifest
         return self._build_and_publish(progress)
 

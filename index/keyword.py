@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import bm25s
@@ -35,12 +35,19 @@ class KeywordIndex:
     def known(self, terms: Sequence[str]) -> list[str]:
         return [t for t in terms if t in self._vocab]
 
-    def scores(self, terms: Sequence[str]) -> np.ndarray:
-        """BM25 score of every row for the query terms (zeros when no term is in the vocabulary)."""
+    def scores(self, terms: Sequence[str], weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """BM25 score of every row for the query terms (zeros when no term is in the vocabulary).
+
+        With `weights`, each distinct term counts with its weight instead of once per occurrence."""
         known = self.known(terms)
         if self._bm25 is None or not known:
             return np.zeros(self._size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        if weights is None:
+            return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        total = np.zeros(self._size, dtype=np.float32)
+        for term in dict.fromkeys(known):
+            total += np.float32(weights.get(term, 1.0)) * np.asarray(self._bm25.get_scores([term]), np.float32)
+        return total
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """Lucene IDF of each term (0 for terms no passage contains)."""

@@ -22,6 +22,18 @@ MAX_QUERY_CHARS = 500
 MAX_TOP_K = 50
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """Candidates best first with their fused, dense and keyword scores."""
+
+    rows: np.ndarray
+    fused: np.ndarray
+    dense: np.ndarray
+    keyword: np.ndarray
+    dense_top: float
+    terms: list[str]
+
+
 class QueryError(ValueError):
     """A query the searcher refuses: empty, too long, or a bad top_k."""
 
@@ -80,37 +92,34 @@ class Searcher:
                 self._cache.popitem(last=False)
         return vec
 
-    def search(self, query: str, top_k: int = 5, doc_ids: Sequence[str] | None = None,
-               params: SearchParams | None = None) -> SearchResult:
-        started = time.perf_counter()
-        q = validate_query(query, top_k)
+    def rank(self, query: str, n: int, doc_ids: Sequence[str] | None = None,
+             params: SearchParams | None = None) -> Ranking:
+        """All candidates of both retrievers (at most n each), best first; no limit on n, no validation."""
         p = params or self.params
         snap = self.snapshot
-        terms = snap.keyword.known(self.segmenter.tokenize(q))
-        all_terms = self.segmenter.tokenize(q)
-        if snap.size == 0:
-            return SearchResult(q, [], True, _ms(started), snap.version, 0.0)
+        terms = self.segmenter.tokenize(query)
+        empty = Ranking(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0), 0.0, terms)
         allowed = snap.rows_of_docs(list(doc_ids)) if doc_ids else None
-        if allowed is not None and len(allowed) == 0:
-            return SearchResult(q, [], True, _ms(started), snap.version, 0.0)
-
-        qvec = self.query_vector(q) if p.mode != "keyword" else None
-        kw_all = snap.keyword.scores(terms) if p.mode != "dense" else np.zeros(snap.size, np.float32)
-        n_cand = max(p.candidates, top_k)
+        if snap.size == 0 or (allowed is not None and len(allowed) == 0):
+            return empty
+        qvec = self.query_vector(query) if p.mode != "keyword" else None
+        kw_all = (snap.keyword.scores(snap.keyword.known(terms)) if p.mode != "dense"
+                  else np.zeros(snap.size, np.float32))
+        n_cand = max(p.candidates, n)
         if allowed is not None:
             cand = allowed
         else:
             cand_set: set[int] = set()
             if qvec is not None:
-                _, rows = snap.dense.search(qvec, n_cand)
-                cand_set.update(int(r) for r in rows)
+                _, found = snap.dense.search(qvec, n_cand)
+                cand_set.update(int(r) for r in found)
             if p.mode != "dense" and kw_all.any():
                 k = min(n_cand, snap.size)
                 top = np.argpartition(-kw_all, k - 1)[:k]
                 cand_set.update(int(r) for r in top if kw_all[r] > 0)
             cand = np.array(sorted(cand_set), dtype=np.int64)
         if len(cand) == 0:
-            return SearchResult(q, [], True, _ms(started), snap.version, 0.0)
+            return empty
         dense = (snap.dense.vectors(cand) @ qvec) if qvec is not None else np.zeros(len(cand), np.float32)
         kw = kw_all[cand]
         if p.mode == "dense":
@@ -120,26 +129,37 @@ class Searcher:
         else:
             fused = fuse(dense, kw, p.fusion)
         order = np.argsort(-fused, kind="stable")
-        picked = self._dedupe(snap, cand, order, top_k)
-        rows = snap.rows([int(cand[i]) for i in picked])
-        score_of = {int(cand[i]): (float(fused[i]), float(dense[i]), float(kw[i])) for i in picked}
-        qterm_set = set(all_terms)
-        hits = [self._hit(r, score_of[r.row], qterm_set) for r in rows]
-
         top_dense = float(dense.max()) if qvec is not None else 0.0
-        best_terms = set(rows[0].tokens.split()) if rows else set()
-        cov = term_coverage(all_terms, best_terms, snap.keyword.idf(all_terms))
-        conf = confidence(top_dense, cov, p.confidence)
+        return Ranking(cand[order], fused[order], dense[order], kw[order], top_dense, terms)
+
+    def search(self, query: str, top_k: int = 5, doc_ids: Sequence[str] | None = None,
+               params: SearchParams | None = None) -> SearchResult:
+        started = time.perf_counter()
+        q = validate_query(query, top_k)
+        p = params or self.params
+        snap = self.snapshot
+        ranking = self.rank(q, top_k, doc_ids, p)
+        if len(ranking.rows) == 0:
+            return SearchResult(q, [], True, _ms(started), snap.version, 0.0)
+        picked = self._dedupe(snap, ranking.rows, top_k)
+        rows = snap.rows([int(ranking.rows[i]) for i in picked])
+        score_of = {int(ranking.rows[i]): (float(ranking.fused[i]), float(ranking.dense[i]),
+                                           float(ranking.keyword[i])) for i in picked}
+        qterm_set = set(ranking.terms)
+        hits = [self._hit(r, score_of[r.row], qterm_set) for r in rows]
+        cov = term_coverage(ranking.terms, set(rows[0].tokens.split()), self.segmenter.weight)
+        known = len(snap.keyword.known(ranking.terms))
+        conf = confidence(q, cov, ranking.dense_top, known, p.confidence)
         return SearchResult(q, hits, conf < 0.5, _ms(started), snap.version, conf)
 
-    def _dedupe(self, snap: Snapshot, cand: np.ndarray, order: np.ndarray, top_k: int) -> list[int]:
-        """Top-k candidate positions, skipping passages whose text repeats one already picked."""
+    def _dedupe(self, snap: Snapshot, ranked: np.ndarray, top_k: int) -> list[int]:
+        """Top-k positions in the ranking, skipping passages whose text repeats one already picked."""
         picked: list[int] = []
         seen: set[str] = set()
-        window = list(order[: max(top_k * 3, top_k + 10)])
-        rows = {r.row: r for r in snap.rows([int(cand[i]) for i in window])}
+        window = range(min(len(ranked), max(top_k * 3, top_k + 10)))
+        rows = {r.row: r for r in snap.rows([int(ranked[i]) for i in window])}
         for i in window:
-            r = rows.get(int(cand[i]))
+            r = rows.get(int(ranked[i]))
             key = "".join(r.text.split()) if r else str(i)
             if key in seen:
                 continue

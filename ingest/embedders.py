@@ -93,7 +93,8 @@ class SentenceTransformerEmbedder:
         self.passage_prompt = passage_prompt or _default_passage_prompt(model)
         self.batch_size = batch_size
         self._model: Any = SentenceTransformer(model, device=device)
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = get_dim()
         if not dim:
             raise RuntimeError(f"sentence-transformers model {model!r} does not report an embedding dimension")
         self._dim = int(dim)
@@ -101,7 +102,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def id(self) -> str:
-        name = Path(self.model_name).name if Path(self.model_name).exists() else self.model_name
+        path = Path(self.model_name)
+        # A local folder is named by its last two parts: stable across machines, unlike the full path.
+        name = "/".join(path.resolve().parts[-2:]) if path.exists() else self.model_name
         return f"st:{name}"
 
     @property

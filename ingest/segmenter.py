@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 from collections.abc import Iterable
 from importlib import resources
@@ -15,6 +16,8 @@ import jieba
 jieba.setLogLevel(logging.WARNING)
 
 _DATA = resources.files("ingest") / "data"
+# Bump when the way terms are cut changes: stored tokens and snapshots then count as stale.
+ALGORITHM_VERSION = 2
 
 # Length-preserving normalisation: full-width ASCII and the ideographic space map to
 # half-width one character for one, so token offsets stay offsets into the original text.
@@ -43,6 +46,8 @@ class Segmenter(Protocol):
 
     def spans(self, text: str) -> list[tuple[str, int, int]]: ...
 
+    def weight(self, term: str) -> float: ...
+
 
 class JiebaSegmenter:
     """jieba in search mode over normalised text, with a user dictionary and a stopword list."""
@@ -67,7 +72,7 @@ class JiebaSegmenter:
         h.update(dict_bytes)
         h.update(b"\x00")
         h.update(stop_bytes)
-        h.update(f"\x00jieba-{jieba.__version__}-{mode}".encode())
+        h.update(f"\x00jieba-{jieba.__version__}-{mode}-v{ALGORITHM_VERSION}".encode())
         self._hash = h.hexdigest()[:16]
         self._tokenizer = jieba.Tokenizer()
         self._lock = threading.Lock()
@@ -116,6 +121,18 @@ class JiebaSegmenter:
                 continue
             out.append((term, start, end))
         return out
+
+    def weight(self, term: str) -> float:
+        """How informative a term is in general Chinese (IDF from jieba's dictionary counts).
+
+        Corpus-independent, so it also weighs terms that no article contains: 做 or 什么 weigh
+        little, 侵权 or a name jieba has never seen weigh a lot."""
+        if not self._ready:
+            self.warm()
+        freq = self._tokenizer.FREQ.get(term, 0)
+        total = self._tokenizer.total
+        w = math.log(total / (freq + 1)) if freq else math.log(total / 2)
+        return w * (0.5 if len(term) == 1 else 1.0)
 
     def tokenize(self, text: str) -> list[str]:
         """Index terms of `text` in order (search mode adds the sub-words of long words)."""

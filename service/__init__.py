@@ -1,0 +1,1 @@
+"""The edges: settings, the FastAPI service and the `articleqa` command line."""

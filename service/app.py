@@ -1,0 +1,85 @@
+"""create_app: the FastAPI service over one Engine (built at startup unless one is handed in)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware import Middleware
+
+from index.engine import Engine
+from service.errors import install_error_handlers
+from service.limits import ENVELOPE_BYTES, BodyLimitMiddleware
+from service.metrics import Metrics
+from service.reindex import ReindexJob
+from service.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
+from service.routes import documents, feedback, health, reindex, search
+from service.settings import Settings
+from service.state import ServiceState
+from service.wiring import build_engine
+
+log = logging.getLogger("articleqa.service")
+
+DESCRIPTION = """
+检索式问答服务:按语义与关键词检索中文文章段落,给出带精确出处(文档、章节、字符位置)的引用和摘录式答案。
+
+* Reads (`/search`, `/ask`, `/documents`, `POST /feedback`) need `X-API-Key` only when
+  `ARTICLEQA_API_KEY` is set (the admin key works too).
+* Writes (`POST/DELETE /documents`, `/reindex`, `GET /feedback`) need `ARTICLEQA_ADMIN_KEY` in `X-API-Key`;
+  with no admin key configured they answer 403.
+* Errors are `{"detail": ...}`: 422 bad input, 401 missing key, 403 wrong key, 404, 409 busy, 413 too large,
+  503 no index yet.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The app; with no engine given, one is built from settings at startup and closed at shutdown."""
+    settings = settings or Settings()
+    metrics = Metrics()
+    state = ServiceState(settings=settings, metrics=metrics, reindex=ReindexJob(metrics), engine=engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if state.engine is None:
+            state.engine = await anyio.to_thread.run_sync(build_engine, settings)
+            state.owns_engine = True
+        await anyio.to_thread.run_sync(_warm, state.engine)
+        yield
+        if not state.reindex.wait(timeout=5.0):
+            log.warning("shutting down while reindex job %d still runs; its snapshot will not be published",
+                        state.reindex.state().job)
+        elif state.owns_engine and state.engine is not None:
+            state.engine.close()
+
+    middleware = [Middleware(RequestLogMiddleware, metrics=metrics)]
+    if settings.cors_origins:
+        middleware.append(Middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["X-API-Key", "Content-Type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER],
+        ))
+    middleware.append(Middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + ENVELOPE_BYTES))
+
+    app = FastAPI(title="articleqa", version="0.1.0", summary="中文文章检索问答 API", description=DESCRIPTION,
+                  lifespan=lifespan, middleware=middleware)
+    app.state.articleqa = state
+    install_error_handlers(app)
+    for module in (health, search, documents, reindex, feedback):
+        app.include_router(module.router)
+    return app
+
+
+def _warm(engine: Engine) -> None:
+    """Load jieba's dictionary and the current snapshot now rather than on the first request."""
+    warm = getattr(engine.segmenter, "warm", None)
+    if callable(warm):
+        warm()
+    if engine.ready():
+        log.info("index %s loaded from %s", engine.stats()["index_version"], engine.data_dir)
+    else:
+        log.warning("no index loaded from %s yet: run `articleqa ingest` or POST /reindex", engine.data_dir)

@@ -1,0 +1,301 @@
+"""The `articleqa` command line: ingest, search, stats, eval, serve, ui and up."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from tqdm import tqdm
+
+from index.engine import Engine, NotReady
+from index.evaluation import (
+    compare_modes,
+    corpus_hash,
+    evaluate_beir,
+    evaluate_questions,
+    ingest_beir_corpus,
+    load_beir,
+    load_questions,
+)
+from index.lock import LockTimeout
+from index.searcher import QueryError, SearchParams
+from index.snapshot import SnapshotError
+from service.settings import Settings
+from service.wiring import build_engine
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Search Chinese articles with exact citations.")
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="data folder (default: ARTICLEQA_DATA_DIR or ./data)")]
+JsonOut = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def _settings(data_dir: Path | None = None) -> Settings:
+    settings = Settings()
+    if data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": data_dir})
+    return settings
+
+
+def _print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+class _Bars:
+    """tqdm bars per stage, on stderr, only on long runs."""
+
+    def __init__(self) -> None:
+        self.bars: dict[str, tqdm] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        key = stage.split(" ")[0]
+        if total < 50 and key != "published":
+            return
+        bar = self.bars.get(key)
+        if bar is None:
+            bar = self.bars[key] = tqdm(total=total, desc=key, unit="psg", leave=False, file=sys.stderr)
+        bar.total = total
+        bar.n = min(done, total)
+        bar.refresh()
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="files or folders (default: the corpus folder)")] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="re-read and re-embed everything")] = False,
+    data_dir: DataDir = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Index new and changed articles, remove deleted ones, publish a new snapshot."""
+    settings = _settings(data_dir)
+    engine = build_engine(settings)
+    bars = _Bars()
+    try:
+        report = engine.ingest(paths or [settings.corpus_dir], rebuild=rebuild, progress=bars)
+    except LockTimeout as exc:
+        _fail(str(exc), 3)
+    finally:
+        bars.close()
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        typer.echo(
+            f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+            f"removed {len(report.removed)}, duplicates {len(report.duplicates)}, errors {len(report.errors)} "
+            f"→ index {report.index_version}: {report.documents} documents, {report.passages} passages "
+            f"({report.seconds:.1f} s)"
+        )
+        for d in report.duplicates:
+            typer.echo(f"  duplicate: {d['doc_id']} has the same content as {d['duplicate_of']} (skipped)")
+        for err in report.errors:
+            typer.secho(f"  error: {err['error']}", fg=typer.colors.YELLOW, err=True)
+    if report.errors and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(2)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="question or keywords")],
+    k: Annotated[int, typer.Option("-k", "--top-k", help="number of passages")] = 5,
+    doc_id: Annotated[list[str] | None, typer.Option("--doc", help="only these documents")] = None,
+    data_dir: DataDir = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Hybrid search; --json prints the /search response."""
+    engine = _ready_engine(data_dir)
+    try:
+        result = engine.search(query, top_k=k, doc_ids=doc_id)
+    except QueryError as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    if result.low_confidence:
+        typer.secho("(low confidence: the articles may not cover this)", fg=typer.colors.YELLOW)
+    for i, h in enumerate(result.hits, 1):
+        c = h.citation
+        typer.secho(f"{i}. [{h.score:.3f}] {c.title} › {c.section} (¶{c.paragraph}, {c.char_start}-{c.char_end})",
+                    bold=True)
+        typer.echo(f"   {h.text}")
+        if c.url:
+            typer.echo(f"   {c.url}")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument()],
+    k: Annotated[int, typer.Option("-k", "--top-k")] = 5,
+    data_dir: DataDir = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Extractive answer with quotes; --json prints the /ask response."""
+    engine = _ready_engine(data_dir)
+    try:
+        answer = engine.ask(question, top_k=k)
+    except QueryError as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        _print_json(answer.to_dict())
+        return
+    typer.echo(answer.answer)
+    for q in answer.quotes:
+        c = q.citation
+        typer.echo(f"  — {c.title} › {c.section} [{c.char_start}:{c.char_end}] {c.url}")
+
+
+@app.command()
+def stats(data_dir: DataDir = None, as_json: JsonOut = False) -> None:
+    """Documents, passages, index version and embedder of the current snapshot."""
+    info = _ready_engine(data_dir).stats()
+    if as_json:
+        _print_json(info)
+    else:
+        for key, value in info.items():
+            typer.echo(f"{key}: {value}")
+
+
+@app.command(name="eval")
+def evaluate(
+    questions: Annotated[Path | None, typer.Option("--questions", help="question file (JSON lines)")] = None,
+    beir: Annotated[Path | None, typer.Option("--beir", help="BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv")] = None,
+    data_dir: DataDir = None,
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="where BEIR corpora are indexed")] = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Retrieval quality: hit@k/MRR on a question file, or nDCG@10/Recall/MRR on a BEIR folder."""
+    if (questions is None) == (beir is None):
+        _fail("give exactly one of --questions FILE or --beir DIR", 2)
+    settings = _settings(data_dir)
+    if questions is not None:
+        engine = _ready_engine(data_dir)
+        qs = load_questions(questions)
+        searcher = engine.searcher()
+        out = compare_modes(lambda p: evaluate_questions(searcher, qs, params=p), engine.search_params)
+        if not as_json:
+            for mode, r in out.items():
+                typer.echo(f"{mode:7s} hit@1 {r['hit@1']:.3f}  hit@5 {r['hit@5']:.3f}  MRR {r['mrr@10']:.3f}  "
+                           f"ood recall {r['ood_recall']}  ood precision {r['ood_precision']}  "
+                           f"answerable flagged {r['answerable_flagged']}")
+            return
+        for r in out.values():
+            r.pop("per_question", None)
+        _print_json({**out["hybrid"], "bm25": out["bm25"], "dense": out["dense"]})
+        return
+    assert beir is not None
+    corpus, queries, qrels = load_beir(beir)
+    base = cache_dir or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "articleqa" / "beir"
+    folder = base / f"{beir.resolve().name}-{corpus_hash(beir)}"
+    engine = build_engine(settings.model_copy(update={"data_dir": folder}))
+    bars = _Bars()
+    try:
+        ingest_beir_corpus(engine, corpus, progress=bars)
+    finally:
+        bars.close()
+    searcher = engine.searcher()
+    res = compare_modes(lambda p: evaluate_beir(searcher, queries, qrels, params=p), engine.search_params)
+    if as_json:
+        _print_json({**res["hybrid"], "bm25": res["bm25"], "dense": res["dense"], "cache": str(folder)})
+    else:
+        for mode, r in res.items():
+            typer.echo(f"{mode:7s} nDCG@10 {r['ndcg@10']:.4f}  Recall@10 {r['recall@10']:.4f}  "
+                       f"Recall@100 {r['recall@100']:.4f}  MRR@10 {r['mrr@10']:.4f}  ({r['queries']} queries)")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 8000)")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the HTTP API with uvicorn."""
+    from service.server import serve as run_server
+
+    settings = _settings(data_dir)
+    run_server(settings, host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def ui(port: Annotated[int | None, typer.Option(help="port (default 8501)")] = None) -> None:
+    """Run the Streamlit page (it talks to the API at ARTICLEQA_API_URL)."""
+    from ui.launch import run as run_ui
+
+    settings = _settings()
+    proc = run_ui(port=port or settings.ui_port, api_url=settings.api_url)
+    _wait([proc])
+
+
+@app.command()
+def up(
+    data_dir: DataDir = None,
+    port: Annotated[int | None, typer.Option(help="API port (default 8000)")] = None,
+    ui_port: Annotated[int | None, typer.Option(help="page port (default 8501)")] = None,
+) -> None:
+    """Ingest the corpus folder, then run the API and the page together; Ctrl-C stops both."""
+    from ui.launch import run as run_ui
+
+    settings = _settings(data_dir)
+    api_port = port or settings.port
+    engine = build_engine(settings)
+    report = engine.ingest([settings.corpus_dir], progress=_Bars())
+    typer.echo(f"index {report.index_version}: {report.documents} documents, {report.passages} passages")
+    engine.close()
+    env = {**os.environ, "ARTICLEQA_DATA_DIR": str(settings.data_dir)}
+    api = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--host", settings.host,
+                            "--port", str(api_port)], env=env)
+    api_url = f"http://{settings.host}:{api_port}"
+    page = run_ui(port=ui_port or settings.ui_port, api_url=api_url)
+    typer.echo(f"API on {api_url}/docs, page on http://{settings.host}:{ui_port or settings.ui_port} (Ctrl-C stops)")
+    _wait([api, page])
+
+
+def _wait(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Wait until one process exits or Ctrl-C; then stop them all."""
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _ready_engine(data_dir: Path | None) -> Engine:
+    engine = build_engine(_settings(data_dir))
+    try:
+        engine.searcher()
+    except NotReady as exc:
+        _fail(str(exc), 3)
+    except SnapshotError as exc:
+        _fail(str(exc), 4)
+    return engine
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

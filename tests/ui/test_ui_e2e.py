@@ -1,0 +1,99 @@
+"""End to end: `streamlit run ui/app.py` driven by headless Debian Chromium through Playwright."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from ui_fake_api import free_port
+
+from ui import launch
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+QUESTION = "信用卡一般分为哪几类?"
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not healthy after {seconds}s")
+
+
+@pytest.fixture
+def streamlit_url(api_url: str, tmp_path: Path) -> Iterator[str]:
+    """The page served by a real streamlit process pointed at `api_url`; stopped afterwards."""
+    port = free_port()
+    log = (tmp_path / "streamlit.log").open("wb")
+    proc = launch.run(port, api_url, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", proc)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+def test_ask_in_a_real_browser(streamlit_url: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    artifacts = ROOT / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1500}, locale="zh-CN")
+            page.goto(streamlit_url, wait_until="domcontentloaded")
+            box = page.get_by_test_id("stChatInputTextArea")
+            box.wait_for(timeout=30_000)
+            page.get_by_test_id("stMetric").first.wait_for(timeout=30_000)
+            box.fill(QUESTION)
+            box.press("Enter")
+            page.locator(".aq-answer").first.wait_for(timeout=30_000)
+            assert page.locator(".aq-answer").first.inner_text().strip()
+            link = page.locator("a.aq-title").first
+            link.wait_for(timeout=10_000)
+            assert (link.get_attribute("href") or "").startswith("http")
+            assert link.inner_text().strip()
+            assert page.get_by_text(QUESTION).first.is_visible()
+            page.wait_for_timeout(500)  # let fonts and layout settle
+            shot = artifacts / "ui-e2e.png"
+            page.screenshot(path=str(shot))
+            page.set_viewport_size({"width": 390, "height": 1400})
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(artifacts / "ui-e2e-narrow.png"))
+        finally:
+            browser.close()
+    docs = ROOT / "docs"
+    docs.mkdir(exist_ok=True)
+    shutil.copyfile(shot, docs / "screenshot.png")
