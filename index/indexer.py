@@ -200,8 +200,14 @@ class Indexer:
         def flush() -> None:
             nonlocal done
             contexts = [p.context for _, passages, _ in pending for p in passages]
-            vectors = (self.embedder.embed_passages(contexts) if contexts
-                       else np.zeros((0, self.embedder.dim), np.float32))
+            known = self.store.vectors_by_context([a.doc_id for a, _, _ in pending], self.embedder.id)
+            vectors = np.zeros((len(contexts), self.embedder.dim), np.float32)
+            todo = [i for i, c in enumerate(contexts) if c not in known]
+            for i, c in enumerate(contexts):
+                if c in known:
+                    vectors[i] = np.frombuffer(known[c], dtype=np.float32)
+            if todo:
+                vectors[todo] = self.embedder.embed_passages([contexts[i] for i in todo])
             at = 0
             for article, passages, tokens in pending:
                 self.store.put_article(article, passages, tokens, vectors[at : at + len(passages)],

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.types import Article, Passage, Section
+from ingest.types import Article, Passage, Section, passage_context
 
 SCHEMA_VERSION = 1
 
@@ -221,6 +221,22 @@ class Store:
                 (embedder_id,),
             ).fetchall()
         yield from rows
+
+    def vectors_by_context(self, doc_ids: Sequence[str], embedder_id: str) -> dict[str, bytes]:
+        """Stored vectors of these articles' passages keyed by the text that was embedded, so that
+        re-chunking or editing an article re-embeds only passages whose text changed."""
+        out: dict[str, bytes] = {}
+        with self._lock:
+            for i in range(0, len(doc_ids), 500):
+                part = list(doc_ids[i : i + 500])
+                rows = self._conn.execute(
+                    "SELECT p.section, p.text, v.vector FROM passages p JOIN vectors v "
+                    f"ON v.passage_id=p.passage_id AND v.embedder=? WHERE p.doc_id IN ({','.join('?' * len(part))})",
+                    [embedder_id, *part],
+                ).fetchall()
+                for section, text, vector in rows:
+                    out[passage_context(section, text)] = vector
+        return out
 
     def documents_table(self) -> list[tuple[str, str, str, str, str, str]]:
         with self._lock:

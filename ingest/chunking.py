@@ -17,7 +17,7 @@ class ChunkParams:
     """How passages are cut; recorded in the snapshot manifest."""
 
     max_chars: int = 320
-    min_chars: int = 40
+    min_chars: int = 80
 
     def __post_init__(self) -> None:
         if self.min_chars < 0 or self.max_chars < 20 or self.min_chars >= self.max_chars:

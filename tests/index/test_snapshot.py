@@ -26,7 +26,7 @@ def test_manifest_describes_the_build(engine_factory, tiny_corpus: Path) -> None
     assert manifest["version"] == report.index_version == folder.name
     assert manifest["embedder"] == {"id": engine.embedder.id, "dim": 384}
     assert manifest["segmenter"]["dictionary_hash"] == engine.segmenter.dictionary_hash
-    assert manifest["chunking"] == {"max_chars": 320, "min_chars": 40}
+    assert manifest["chunking"] == {"max_chars": 320, "min_chars": 80}
     assert manifest["counts"]["documents"] == 3
     assert manifest["counts"]["passages"] == report.passages > 0
     for name, info in manifest["files"].items():

@@ -1,0 +1,41 @@
+# One command each: `make run` (API + page on the shipped corpus), `make test`, `make lint`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip -q --disable-pip-version-check
+
+.PHONY: run test lint serve ingest browser clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e .
+	touch $@
+
+# torch first, pinned: the CPU build; an unpinned torch would pull a multi-GB CUDA build.
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[st,test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/articleqa up
+
+serve: $(VENV)/.installed
+	$(VENV)/bin/articleqa ingest && $(VENV)/bin/articleqa serve
+
+ingest: $(VENV)/.installed
+	$(VENV)/bin/articleqa ingest
+
+test: $(VENV)/.installed-test browser
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# Debian's Chromium for the end-to-end page test (Playwright drives it; it downloads no browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+clean:
+	rm -rf $(VENV) data artifacts .pytest_cache .mypy_cache .ruff_cache
