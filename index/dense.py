@@ -46,9 +46,9 @@ class DenseIndex:
         k = min(k, len(self))
         if k <= 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        if self.kind == "hnsw":
-            self.index.hnsw.efSearch = max(64, 2 * k)
-        scores, rows = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        # Per-call parameters: concurrent searches must not share a mutated efSearch.
+        params = faiss.SearchParametersHNSW(efSearch=max(64, 2 * k)) if self.kind == "hnsw" else None  # type: ignore[attr-defined]
+        scores, rows = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k, params=params)
         keep = rows[0] >= 0
         return scores[0][keep], rows[0][keep]
 

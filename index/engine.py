@@ -9,7 +9,7 @@ from typing import Any
 
 from index.answer import answer_question
 from index.indexer import DocumentResult, IndexConfig, Indexer, IngestReport, Progress
-from index.searcher import SearchParams, Searcher
+from index.searcher import Searcher, SearchParams
 from index.snapshot import SNAPSHOTS, Snapshot, SnapshotError, read_current
 from index.store import Store
 from index.types import Answer, SearchResult

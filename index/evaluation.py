@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from index.engine import Engine
-from index.searcher import SearchParams, Searcher
+from index.searcher import Searcher, SearchParams
 from ingest.blocks import Block, build_article
 
 _STRIP = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -149,7 +149,7 @@ def ingest_beir_corpus(engine: Engine, corpus: list[dict[str, Any]],
             articles.append(article)
     # Commit in slices so an interrupted run resumes where it stopped.
     for i in range(0, len(articles), 512):
-        engine.indexer.write_many(articles[i : i + 512], origin="beir")
+        engine.indexer.add_articles(articles[i : i + 512], origin="beir", publish=False)
         if progress:
             progress("embed corpus", min(i + 512, len(articles)), len(articles))
     if todo or not engine.ready():

@@ -65,7 +65,7 @@ class DocumentResult:
 class IndexConfig:
     """How passages are cut and indexed; recorded in every manifest."""
 
-    chunking: ChunkParams = ChunkParams()
+    chunking: ChunkParams = field(default_factory=ChunkParams)
     dense_kind: str = "flat"
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
@@ -140,6 +140,15 @@ class Indexer:
         passages = next((a.passages for a in self.store.list_articles() if a.doc_id == doc_id), 0)
         return DocumentResult(article.doc_id, passages, manifest["version"], status, dup)
 
+    def add_articles(self, articles: Sequence[Article], origin: str, publish: bool = True,
+                     progress: Progress | None = None) -> None:
+        """Write many prepared articles (e.g. a benchmark corpus) in embedding batches; no hash checks."""
+        with self._lock("add articles"):
+            self._sync_settings()
+            self.write_many(articles, origin, progress)
+            if publish:
+                self._publish_if_needed(force=True, progress=progress)
+
     def delete_article(self, doc_id: str) -> str | None:
         """Remove an article; returns the new index version, or None if there was no such article."""
         with self._lock("delete document"):
@@ -163,10 +172,13 @@ class Indexer:
     def _sync_settings(self) -> None:
         """Passages cut with other chunk parameters, or tokens from another dictionary, are redone."""
         if self.store.get_meta("chunking") != self._settings_fingerprint():
+            by_origin: dict[str, list[Article]] = {}
             for art in self.store.list_articles():
                 article = self.store.get_article(art.doc_id)
                 if article is not None:
-                    self._write(article, art.origin)
+                    by_origin.setdefault(art.origin, []).append(article)
+            for origin, articles in by_origin.items():
+                self.write_many(articles, origin)  # passages whose text is unchanged keep their vectors
             self.store.set_meta("chunking", self._settings_fingerprint())
         if self.store.get_meta("dictionary_hash") != self.segmenter.dictionary_hash:
             items = [(r[0], self.segmenter.tokenize(passage_context(r[3], r[7])))
@@ -279,7 +291,7 @@ class Indexer:
         root = self.data_dir / SNAPSHOTS
         root.mkdir(parents=True, exist_ok=True)
         staging = root / f".build-{os.getpid()}-{version}"
-        manifest = write_snapshot(staging, manifest, [tuple(r[:9]) for r in rows], documents, dense, keyword)
+        manifest = write_snapshot(staging, manifest, [r[:9] for r in rows], documents, dense, keyword)
         publish(self.data_dir, staging, version, keep=self.config.keep_snapshots)
         if progress:
             progress("published", len(rows), len(rows))

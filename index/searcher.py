@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from threading import Lock
 
 import numpy as np
@@ -40,8 +40,8 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class SearchParams:
-    fusion: FusionParams = FusionParams()
-    confidence: ConfidenceParams = ConfidenceParams()
+    fusion: FusionParams = field(default_factory=FusionParams)
+    confidence: ConfidenceParams = field(default_factory=ConfidenceParams)
     candidates: int = 100  # per retriever, before fusion
     mode: str = "hybrid"  # or "dense" / "keyword", for evaluation
 

@@ -72,13 +72,10 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 def _section_pieces(text: str, section: Section, params: ChunkParams) -> list[tuple[int, int, int]]:
     """(paragraph number, start, end) of each passage in a section; the heading is context, not a passage."""
     spans = _paragraph_spans(text, section)
-    if section.kind != "intro" and len(spans) > 1 and text[spans[0][0] : spans[0][1]] in (
-        section.title,
-        text[section.start : spans[0][1]],
-    ):
-        # Drop the heading paragraph itself; FAQ questions stay, they are what people ask.
-        if section.kind != "faq":
-            spans = spans[1:]
+    if section.kind not in ("intro", "faq") and len(spans) > 1:
+        # A section opens with its heading paragraph: context for every passage, not a passage.
+        # FAQ questions stay in their passage: they are what people ask.
+        spans = spans[1:]
     pieces: list[tuple[int, int, int]] = []
     for number, (start, end) in enumerate(spans, 1):
         if end - start > params.max_chars:

@@ -25,7 +25,7 @@ from index.evaluation import (
     load_questions,
 )
 from index.lock import LockTimeout
-from index.searcher import QueryError, SearchParams
+from index.searcher import QueryError
 from index.snapshot import SnapshotError
 from service.settings import Settings
 from service.wiring import build_engine
@@ -173,7 +173,7 @@ def stats(data_dir: DataDir = None, as_json: JsonOut = False) -> None:
 @app.command(name="eval")
 def evaluate(
     questions: Annotated[Path | None, typer.Option("--questions", help="question file (JSON lines)")] = None,
-    beir: Annotated[Path | None, typer.Option("--beir", help="BEIR folder: corpus.jsonl, queries.jsonl, qrels.tsv")] = None,
+    beir: Annotated[Path | None, typer.Option("--beir", help="BEIR folder: corpus, queries, qrels")] = None,
     data_dir: DataDir = None,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="where BEIR corpora are indexed")] = None,
     as_json: JsonOut = False,

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui.chat import Turn, ask, draw_reply, draw_turn, feedback_for
 from ui.client import ApiClient, ApiError, ReadyStatus
-from ui.highlight import plain_markdown
+from ui.highlight import inline_code
 from ui.settings import UISettings
 from ui.sidebar import draw_admin, draw_search_choices, draw_status, upload_article
 from ui.theme import CSS
@@ -91,8 +91,10 @@ def main() -> None:
         st.title("文章问答")
         st.caption("根据已收录文章的原文作答,每个回答都附出处,可点击标题查看原文。")
         if ready is None:
-            down = f"无法连接到问答服务({client.base_url})。请确认 API 已启动,然后刷新页面。"
-            st.error(plain_markdown(down), icon=":material/cloud_off:")
+            st.error(
+                f"无法连接到问答服务 {inline_code(client.base_url)}。请确认 API 已启动,然后刷新页面。",
+                icon=":material/cloud_off:",
+            )
         elif not ready.ready:
             st.warning("索引正在加载,加载完成后即可提问。", icon=":material/hourglass_top:")
 

@@ -38,11 +38,7 @@ def ask(client: ApiClient, question: str, top_k: int, doc_ids: list[str]) -> Tur
     try:
         result = client.ask(question, top_k=top_k, doc_ids=doc_ids or None)
     except ApiUnavailable:
-        return Turn(
-            "assistant",
-            f"无法连接到问答服务({client.base_url})。请确认服务已启动,稍后再试。",
-            state="unavailable",
-        )
+        return Turn("assistant", "无法连接到问答服务,请确认服务已启动后再试。", state="unavailable")
     except ApiNotReady:
         return Turn("assistant", "索引还在加载中,暂时无法回答。请稍后再试。", state="not_ready")
     except ApiAuthError as exc:

@@ -81,6 +81,11 @@ def safe_url(url: str) -> str | None:
     return None
 
 
+def inline_code(text: str) -> str:
+    """`text` as a Markdown code span (no autolinking, no formatting); backticks are dropped."""
+    return "`" + text.replace("`", "").replace("\n", " ") + "`"
+
+
 def plain_markdown(text: str) -> str:
     """`text` with Markdown syntax characters backslash-escaped, so st.markdown shows it literally."""
     escaped = "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in text)

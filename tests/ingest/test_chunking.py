@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,8 +13,6 @@ from ingest.chunking import ChunkParams, chunk_article, sentence_spans
 from ingest.readers import read_article_file
 from ingest.webpage import read_webpage_text
 from tests.conftest import CORPUS
-
-import pytest
 
 _CHARS = st.sampled_from(list("银行信用卡产品经理风险管理用户体验数据分析市场的了是在和。！？；,，:  \nabcXYZ12"))
 _PARAGRAPH = st.text(_CHARS, min_size=0, max_size=400)
@@ -34,7 +35,7 @@ def test_offsets_reproduce_text_and_stay_in_one_section(blocks: list[tuple[bool,
         assert len(owner) == 1 and owner[0].title == p.section
     starts = [p.char_start for p in passages]
     assert starts == sorted(starts)
-    assert all(a.char_end <= b.char_start for a, b in zip(passages, passages[1:], strict=False))
+    assert all(a.char_end <= b.char_start for a, b in itertools.pairwise(passages))
 
 
 @settings(max_examples=100, deadline=None)

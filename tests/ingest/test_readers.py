@@ -23,7 +23,7 @@ def test_seed_page_keeps_title_sections_faq_and_metadata() -> None:
     titles = [s.title for s in a.sections]
     assert titles[1] == "一、金融知识" and "二十、学习能力" in titles
     faq = [s for s in a.sections if s.kind == "faq"]
-    assert [s.title for s in faq][0] == "作为一名银行产品经理,我需要具备哪些必备技能?"
+    assert faq[0].title == "作为一名银行产品经理,我需要具备哪些必备技能?"
     assert len(faq) == 3
     # Sections tile the text in order and never overlap.
     for prev, nxt in zip(a.sections, a.sections[1:], strict=False):
@@ -73,7 +73,10 @@ def test_gb18030_is_decoded_and_binary_refused() -> None:
         decode_bytes(b"abc\x80\xff\x80 text")
 
 
-@pytest.mark.parametrize("content", ["", "   \n\n \t", "版权声明:本文内容由互联网用户自发贡献。\n相关推荐\n  • 别的文章"])
+CHROME_ONLY = "版权声明:本文内容由互联网用户自发贡献。\n相关推荐\n  • 别的文章"
+
+
+@pytest.mark.parametrize("content", ["", "   \n\n \t", CHROME_ONLY])
 def test_empty_or_chrome_only_articles_are_refused(content: str) -> None:
     with pytest.raises(ArticleError, match="no article text"):
         read_article_bytes(content.encode(), name="x.txt", doc_id="x")

@@ -23,15 +23,22 @@ def fake_api() -> Iterator[FakeApi]:
 
 
 @pytest.fixture
-def api_url(fake_api: FakeApi) -> str:
+def fake_url(fake_api: FakeApi) -> str:
+    """URL of the fake API with its state reset: for tests that inspect what the API was sent."""
+    fake_api.state.reset()
+    return fake_api.url
+
+
+@pytest.fixture
+def api_url(fake_url: str) -> str:
     """Base URL of the API the page talks to.
 
     Stand-in: today the fake from ui_fake_api.py. To run the page tests against the real service,
     change only this fixture (and `admin_key`) to start `service` on a free loopback port with a
-    small temporary index (ARTICLEQA_ADMIN_KEY set) and return its URL.
+    small temporary index (ARTICLEQA_ADMIN_KEY set) and return its URL; tests that use `fake_url`
+    keep checking the page's requests against the fake.
     """
-    fake_api.state.reset()
-    return fake_api.url
+    return fake_url
 
 
 @pytest.fixture

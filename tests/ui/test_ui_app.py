@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block, Metric
 from ui_fake_api import FakeApi
 
 from ui.chat import NOT_COVERED
@@ -16,13 +17,23 @@ COVERED = "信用卡一般分为哪几类?"
 UNCOVERED = "红烧肉怎么做才好吃?"
 
 
+def values(node: AppTest | Block, kind: str) -> list[str]:
+    """The `value` of every element of one kind (st.html bodies, alert texts, metric values...)."""
+    return [str(getattr(el, "value", "")) for el in node.get(kind)]
+
+
 def html_of(at: AppTest) -> str:
     """Everything the page drew with st.html (answers, source cards, notices), joined."""
-    return "\n".join(str(el.value) for el in at.get("html"))
+    return "\n".join(values(at, "html"))
 
 
 def texts_of(at: AppTest, kind: str) -> str:
-    return "\n".join(str(el.value) for el in at.get(kind))
+    return "\n".join(values(at, kind))
+
+
+def documents_shown(at: AppTest) -> int:
+    """The article count of the sidebar's index status."""
+    return int(values(at.sidebar, "metric")[0])
 
 
 def ask(at: AppTest, question: str) -> AppTest:
@@ -34,9 +45,8 @@ def test_first_screen_shows_status_examples_and_settings(page: Page, api_url: st
     at = page(api_url)
     assert not at.exception
     assert at.title[0].value == "文章问答"
-    labels = [m.label for m in at.sidebar.get("metric")]
-    assert labels == ["文章", "段落"]
-    assert int(at.sidebar.get("metric")[0].value) >= 1
+    assert [m.label for m in at.sidebar.get("metric") if isinstance(m, Metric)] == ["文章", "段落"]
+    assert documents_shown(at) >= 1
     assert [b.label for b in at.button if b.key and b.key.startswith("example-")]
     assert at.slider(key="top_k").value == 5
     assert at.multiselect(key="doc_filter").options  # the article filter is filled from GET /documents
@@ -98,7 +108,7 @@ def test_empty_query_is_not_sent(page: Page, api_url: str) -> None:
 
 def test_admin_upload_flow(page: Page, api_url: str, admin_key: str) -> None:
     at = page(api_url)
-    before = int(at.sidebar.get("metric")[0].value)
+    before = documents_shown(at)
     at.text_input(key="admin_key").input(admin_key).run()
     assert len(at.file_uploader) == 1
     article = "如何做好理财产品经理\n\n一、了解客户\n\n理财产品经理需要了解客户的风险偏好和收益预期。\n"
@@ -111,7 +121,7 @@ def test_admin_upload_flow(page: Page, api_url: str, admin_key: str) -> None:
     assert "已索引" in texts_of(at, "success")
     details = texts_of(at, "markdown")
     assert "doc_id" in details and "段落数" in details and "状态" in details
-    assert int(at.sidebar.get("metric")[0].value) == before + 1  # readyz shows the new article
+    assert documents_shown(at) == before + 1  # readyz shows the new article
     assert len(at.multiselect(key="doc_filter").options) == before + 1
 
 
@@ -125,13 +135,13 @@ def test_upload_with_wrong_key_is_refused(page: Page, api_url: str) -> None:
     assert "上传失败" in texts_of(at, "error")
 
 
-# The tests below inspect what the fake API received, so they stay on the fake.
+# The tests below inspect what the fake API received or rely on its data, so they stay on the fake.
 
 
-def test_feedback_is_posted(page: Page, fake_api: FakeApi, api_url: str) -> None:
-    at = ask(page(api_url), COVERED)
+def test_feedback_is_posted(page: Page, fake_api: FakeApi, fake_url: str) -> None:
+    at = ask(page(fake_url), COVERED)
     reply = at.chat_message[1]
-    reply.get("segmented_control")[0].set_value("not_helpful")
+    reply.segmented_control[0].set_value("not_helpful")
     reply.text_input[0].input("想看到更多卡种")
     reply.button[0].click()
     at.run()
@@ -146,16 +156,16 @@ def test_feedback_is_posted(page: Page, fake_api: FakeApi, api_url: str) -> None
     assert sent["index_version"] == fake_api.state.index_version
 
 
-def test_feedback_needs_a_choice(page: Page, fake_api: FakeApi, api_url: str) -> None:
-    at = ask(page(api_url), COVERED)
+def test_feedback_needs_a_choice(page: Page, fake_api: FakeApi, fake_url: str) -> None:
+    at = ask(page(fake_url), COVERED)
     at.chat_message[1].button[0].click()
     at.run()
     assert "请先选择" in texts_of(at, "caption")
     assert fake_api.state.feedback == []
 
 
-def test_settings_reach_the_api(page: Page, fake_api: FakeApi, api_url: str) -> None:
-    at = page(api_url)
+def test_settings_reach_the_api(page: Page, fake_api: FakeApi, fake_url: str) -> None:
+    at = page(fake_url)
     at.slider(key="top_k").set_value(3)
     at.multiselect(key="doc_filter").set_value(["bank-product-manager-skills"])
     at = ask(at.run(), "银行产品经理需要了解哪些银行业务?")
@@ -166,21 +176,24 @@ def test_settings_reach_the_api(page: Page, fake_api: FakeApi, api_url: str) -> 
     assert "如何成为信用卡产品经理" not in html
 
 
-def test_uncovered_under_a_filter_points_at_the_filter(page: Page, api_url: str) -> None:
-    at = page(api_url)
+def test_uncovered_under_a_filter_points_at_the_filter(page: Page, fake_url: str) -> None:
+    at = page(fake_url)
     at.multiselect(key="doc_filter").set_value(["bank-product-manager-skills"])
     at = ask(at.run(), COVERED)
     html = html_of(at)
     assert NOT_COVERED in html and "当前只在 1 篇文章中查找" in html
 
 
-def test_index_not_ready(page: Page, fake_api: FakeApi, api_url: str) -> None:
+def test_index_not_ready(page: Page, fake_api: FakeApi, fake_url: str) -> None:
     fake_api.state.ready = False
-    at = page(api_url)
+    at = page(fake_url)
     assert not at.exception
     assert "索引正在加载" in texts_of(at, "warning")
     at = ask(at, COVERED)
     assert "索引还在加载中" in at.chat_message[-1].warning[0].value
+
+
+# Back to whichever API `api_url` names.
 
 
 @pytest.mark.parametrize("question", ["<script>alert(1)</script>信用卡?", "**信用卡** [x](javascript:1)"])

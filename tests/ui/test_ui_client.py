@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from ui.client import (
     error_detail,
 )
 
-HIT = {
+HIT: dict[str, Any] = {
     "passage_id": "d:0001", "doc_id": "d", "score": 0.8, "text": "信用卡包括消费卡。",
     "citation": {"doc_id": "d", "title": "T", "url": "https://x.example/1", "section": "一、",
                  "paragraph": 1, "char_start": 10, "char_end": 19},
@@ -94,9 +95,7 @@ def test_upload_is_multipart_with_admin_key() -> None:
 
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(
-            201, json={"doc_id": "a", "passages": 4, "index_version": "v2", "status": "created"}
-        )
+        return httpx.Response(201, json={"doc_id": "a", "passages": 4, "index_version": "v2", "status": "created"})
 
     with client_for(httpx.MockTransport(handle), key="read-key") as client:
         result = client.upload("a.txt", "标题\n正文".encode(), "admin")

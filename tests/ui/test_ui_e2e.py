@@ -72,7 +72,7 @@ def test_ask_in_a_real_browser(streamlit_url: str) -> None:
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1500}, locale="zh-CN")
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
             page.goto(streamlit_url, wait_until="domcontentloaded")
             box = page.get_by_test_id("stChatInputTextArea")
             box.wait_for(timeout=30_000)
@@ -89,7 +89,7 @@ def test_ask_in_a_real_browser(streamlit_url: str) -> None:
             page.wait_for_timeout(500)  # let fonts and layout settle
             shot = artifacts / "ui-e2e.png"
             page.screenshot(path=str(shot))
-            page.set_viewport_size({"width": 390, "height": 1400})
+            page.set_viewport_size({"width": 390, "height": 1200})
             page.wait_for_timeout(500)
             page.screenshot(path=str(artifacts / "ui-e2e-narrow.png"))
         finally:

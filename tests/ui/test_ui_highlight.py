@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ui.client import AskResult, Citation, Hit, Quote
-from ui.highlight import locate_quote, merge_spans, passage_html, plain_markdown, safe_url
+from ui.highlight import (
+    inline_code,
+    locate_quote,
+    merge_spans,
+    passage_html,
+    plain_markdown,
+    safe_url,
+)
 from ui.sources import answer_html, card_html, location, sources_of
 
 
@@ -17,7 +24,7 @@ def _hit(pid: str, text: str, start: int = 100, url: str = "https://example.com/
         doc_id="d", title="文章<b>标题</b>", url=url, section="一、概述", paragraph=2,
         char_start=start, char_end=start + len(text),
     )  # fmt: skip
-    return Hit(passage_id=pid, doc_id="d", score=0.5, text=text, citation=citation, **kw)  # type: ignore[arg-type]
+    return Hit(passage_id=pid, doc_id="d", score=0.5, text=text, citation=citation, **kw)
 
 
 def test_merge_spans_clamps_sorts_and_joins() -> None:
@@ -35,10 +42,7 @@ def test_terms_and_quote_are_marked_and_text_escaped() -> None:
 
 def test_quote_over_terms_keeps_tags_balanced() -> None:
     out = passage_html("abcdef", [[1, 4]], [[2, 6]])
-    assert (
-        out
-        == 'a<mark class="aq-term">b</mark><span class="aq-quote"><mark class="aq-term">cd</mark>ef</span>'
-    )
+    assert out == 'a<mark class="aq-term">b</mark><span class="aq-quote"><mark class="aq-term">cd</mark>ef</span>'
 
 
 @given(st.text(max_size=40), st.lists(st.tuples(st.integers(-5, 45), st.integers(-5, 45)), max_size=5))
@@ -64,6 +68,10 @@ def test_only_http_links_are_kept() -> None:
     assert safe_url("") is None
 
 
+def test_inline_code_drops_backticks() -> None:
+    assert inline_code("http://a`b\nc") == "`http://ab c`"
+
+
 def test_plain_markdown_escapes_syntax() -> None:
     assert plain_markdown("**x** [a](b) <i>") == "\\*\\*x\\*\\* \\[a\\]\\(b\\) \\<i\\>"
 
@@ -73,9 +81,7 @@ def test_sources_put_cited_passages_first_with_their_quote() -> None:
     b = _hit("p2", "前文。信用卡包括消费卡。后文。", start=200, highlights=[(3, 6)])
     where = {**b.citation.model_dump(), "char_start": 203, "char_end": 212}
     quote = Quote(**where, quote="信用卡包括消费卡。", passage_id="p2")
-    result = AskResult(
-        question="q", answer="信用卡包括消费卡。", answerable=True, citations=[quote], passages=[a, b]
-    )
+    result = AskResult(question="q", answer="信用卡包括消费卡。", answerable=True, citations=[quote], passages=[a, b])
     cited, others = sources_of(result)
     assert [s.hit.passage_id for s in cited] == ["p2"] and cited[0].quotes == [(3, 12)]
     assert [s.hit.passage_id for s in others] == ["p1"]
