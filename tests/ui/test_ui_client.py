@@ -95,7 +95,9 @@ def test_upload_is_multipart_with_admin_key() -> None:
 
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(201, json={"doc_id": "a", "passages": 4, "index_version": "v2", "status": "created"})
+        return httpx.Response(
+            201, json={"doc_id": "a", "passages": 4, "index_version": "v2", "status": "created"}
+        )
 
     with client_for(httpx.MockTransport(handle), key="read-key") as client:
         result = client.upload("a.txt", "标题\n正文".encode(), "admin")

@@ -42,7 +42,10 @@ def test_terms_and_quote_are_marked_and_text_escaped() -> None:
 
 def test_quote_over_terms_keeps_tags_balanced() -> None:
     out = passage_html("abcdef", [[1, 4]], [[2, 6]])
-    assert out == 'a<mark class="aq-term">b</mark><span class="aq-quote"><mark class="aq-term">cd</mark>ef</span>'
+    assert (
+        out
+        == 'a<mark class="aq-term">b</mark><span class="aq-quote"><mark class="aq-term">cd</mark>ef</span>'
+    )
 
 
 @given(st.text(max_size=40), st.lists(st.tuples(st.integers(-5, 45), st.integers(-5, 45)), max_size=5))
@@ -81,7 +84,9 @@ def test_sources_put_cited_passages_first_with_their_quote() -> None:
     b = _hit("p2", "前文。信用卡包括消费卡。后文。", start=200, highlights=[(3, 6)])
     where = {**b.citation.model_dump(), "char_start": 203, "char_end": 212}
     quote = Quote(**where, quote="信用卡包括消费卡。", passage_id="p2")
-    result = AskResult(question="q", answer="信用卡包括消费卡。", answerable=True, citations=[quote], passages=[a, b])
+    result = AskResult(
+        question="q", answer="信用卡包括消费卡。", answerable=True, citations=[quote], passages=[a, b]
+    )
     cited, others = sources_of(result)
     assert [s.hit.passage_id for s in cited] == ["p2"] and cited[0].quotes == [(3, 12)]
     assert [s.hit.passage_id for s in others] == ["p1"]
