@@ -33,9 +33,10 @@ lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# Debian's Chromium for the end-to-end page test (Playwright drives it; it downloads no browser).
+# Debian's Chromium and CJK fonts for the end-to-end page test (Playwright drives it; it downloads no browser).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium && fc-list | grep -q "Noto Sans CJK"; } >/dev/null 2>&1 || \
+		{ apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 clean:
 	rm -rf $(VENV) data artifacts .pytest_cache .mypy_cache .ruff_cache

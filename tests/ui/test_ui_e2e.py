@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -94,6 +93,5 @@ def test_ask_in_a_real_browser(streamlit_url: str) -> None:
             page.screenshot(path=str(artifacts / "ui-e2e-narrow.png"))
         finally:
             browser.close()
-    docs = ROOT / "docs"
-    docs.mkdir(exist_ok=True)
-    shutil.copyfile(shot, docs / "screenshot.png")
+    # docs/screenshot.png is refreshed by hand from artifacts/ui-e2e.png (a test must not edit tracked files).
+    assert shot.stat().st_size > 10_000
