@@ -20,8 +20,8 @@ class Settings(BaseSettings):
     dense_kind: str = Field("flat", description="flat (exact) or hnsw (approximate, large corpora)")
     chunk_max_chars: int = Field(320, ge=20)
     chunk_min_chars: int = Field(80, ge=0)
-    fusion_method: str = Field("minmax", description="minmax | rrf | zscore")
-    keyword_weight: float = Field(0.5, ge=0.0, le=1.0)
+    fusion_method: str = Field("zscore", description="zscore | minmax | rrf")
+    keyword_weight: float = Field(0.44, ge=0.0, le=1.0)
     lock_timeout: float = Field(30.0, gt=0)
 
     host: str = "127.0.0.1"
