@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from index.answer import answer_question
+from index.gate import Gate
 from index.indexer import DocumentResult, IndexConfig, Indexer, IngestReport, Progress
 from index.searcher import Searcher, SearchParams
 from index.snapshot import SNAPSHOTS, Snapshot, SnapshotError, read_current
@@ -105,8 +106,9 @@ class Engine:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def ingest(self, paths: Sequence[Path], rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
-        return self.indexer.ingest_paths(list(paths), rebuild=rebuild, progress=progress)
+    def ingest(self, paths: Sequence[Path], rebuild: bool = False, progress: Progress | None = None,
+               gate: Gate | None = None) -> IngestReport:
+        return self.indexer.ingest_paths(list(paths), rebuild=rebuild, progress=progress, gate=gate)
 
     def add_document(self, *, text: str | None = None, data: bytes | None = None, name: str = "upload.txt",
                      doc_id: str, title: str = "", url: str = "") -> DocumentResult:

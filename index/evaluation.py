@@ -10,11 +10,13 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from index.engine import Engine
 from index.searcher import Searcher, SearchParams
 from ingest.blocks import Block, build_article
+
+if TYPE_CHECKING:  # the engine imports the gate, which imports this module
+    from index.engine import Engine
 
 _STRIP = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -88,6 +90,22 @@ def evaluate_questions(searcher: Searcher, questions: list[Question], k: int = 1
         "ood_precision": round(flagged_ood / flagged, 4) if flagged else None,
         "answerable_flagged": flagged_answerable,
         "per_question": per_question,
+    }
+
+
+def candidate_question(feedback: dict[str, Any]) -> dict[str, Any]:
+    """A feedback row as a question-file line: `answers` left empty for a person to fill in
+    (or `ood: true` when the articles truly don't cover it)."""
+    return {
+        "id": f"fb{feedback['id']}",
+        "q": feedback["question"],
+        "answers": [],
+        "helpful": feedback["helpful"],
+        "comment": feedback["comment"],
+        "given_answer": feedback["answer"],
+        "passage_ids": feedback["passage_ids"],
+        "index_version": feedback["index_version"],
+        "created_at": feedback["created_at"],
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -14,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from index.dense import DenseIndex
+from index.gate import Gate, GateRefused
 from index.keyword import KeywordIndex
 from index.lock import WriteLock
-from index.snapshot import SNAPSHOTS, next_version, publish, write_snapshot
+from index.snapshot import MANIFEST, SNAPSHOTS, next_version, publish, read_current, write_atomic, write_snapshot
 from index.store import Store
 from ingest.chunking import ChunkParams, chunk_article
 from ingest.embedders import Embedder
@@ -87,7 +89,7 @@ class Indexer:
     # -- public operations (each takes the write lock and publishes) ----------------------------
 
     def ingest_paths(self, paths: Sequence[Path], rebuild: bool = False,
-                     progress: Progress | None = None) -> IngestReport:
+                     progress: Progress | None = None, gate: Gate | None = None) -> IngestReport:
         """Bring the store in line with files and folders; articles of a folder whose files are gone
         are removed (only those that came from that folder)."""
         started = time.perf_counter()
@@ -123,7 +125,7 @@ class Indexer:
                     if art.doc_id not in present and art.doc_id not in seen_ids:
                         self.store.delete_article(art.doc_id)
                         report.removed.append(art.doc_id)
-            manifest = self._publish_if_needed(force=rebuild or report.changed, progress=progress)
+            manifest = self._publish_if_needed(force=rebuild or report.changed, progress=progress, gate=gate)
         report.index_version = manifest["version"]
         report.documents = manifest["counts"]["documents"]
         report.passages = manifest["counts"]["passages"]
@@ -239,9 +241,8 @@ class Indexer:
         if pending:
             flush()
 
-    def _publish_if_needed(self, force: bool, progress: Progress | None = None) -> dict[str, Any]:
-        from index.snapshot import MANIFEST, read_current
-
+    def _publish_if_needed(self, force: bool, progress: Progress | None = None,
+                           gate: Gate | None = None) -> dict[str, Any]:
         current = read_current(self.data_dir)
         if current and not force:
             path = self.data_dir / SNAPSHOTS / current / MANIFEST
@@ -250,11 +251,13 @@ class Indexer:
                 if (manifest.get("embedder", {}).get("id") == self.embedder.id
                         and manifest.get("segmenter", {}).get("dictionary_hash") == self.segmenter.dictionary_hash
                         and manifest.get("chunking") == asdict(self.config.chunking)
-                        and manifest.get("dense", {}).get("kind") == self.config.dense_kind):
+                        and manifest.get("dense", {}).get("kind") == self.config.dense_kind
+                        and manifest.get("store_generation") == self.store.generation()):
                     return manifest
-        return self._build_and_publish(progress)
+        return self._build_and_publish(progress, gate)
 
-    def _build_and_publish(self, progress: Progress | None) -> dict[str, Any]:
+    def _build_and_publish(self, progress: Progress | None, gate: Gate | None = None) -> dict[str, Any]:
+        generation = self.store.generation()
         rows = list(self.store.iter_index_rows(self.embedder.id))
         missing = [i for i, r in enumerate(rows) if r[9] is None]
         if missing:
@@ -287,11 +290,19 @@ class Indexer:
             "dense": {"kind": self.config.dense_kind, "metric": "inner_product"},
             "keyword": {"library": "bm25s", "method": "lucene", "k1": self.config.bm25_k1, "b": self.config.bm25_b},
             "counts": {"documents": len(documents), "passages": len(rows)},
+            "store_generation": generation,
         }
         root = self.data_dir / SNAPSHOTS
         root.mkdir(parents=True, exist_ok=True)
         staging = root / f".build-{os.getpid()}-{version}"
         manifest = write_snapshot(staging, manifest, [r[:9] for r in rows], documents, dense, keyword)
+        if gate is not None:
+            verdict = gate(staging)
+            if not verdict.accepted:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise GateRefused(verdict.message)
+            manifest["quality"] = verdict.figures
+            write_atomic(staging / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
         publish(self.data_dir, staging, version, keep=self.config.keep_snapshots)
         if progress:
             progress("published", len(rows), len(rows))

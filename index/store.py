@@ -80,6 +80,13 @@ class StoredArticle:
     updated_at: str
 
 
+def _bump_generation(c: sqlite3.Connection) -> None:
+    c.execute(
+        "INSERT INTO meta VALUES ('generation', '1') "
+        "ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+    )
+
+
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -142,6 +149,7 @@ class Store:
             [[s.title, s.start, s.end, s.kind] for s in article.sections], ensure_ascii=False
         )
         with self.transaction() as c:
+            _bump_generation(c)
             c.execute("DELETE FROM articles WHERE doc_id=?", (article.doc_id,))
             c.execute(
                 "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -168,6 +176,8 @@ class Store:
     def delete_article(self, doc_id: str) -> bool:
         with self.transaction() as c:
             cur = c.execute("DELETE FROM articles WHERE doc_id=?", (doc_id,))
+            if cur.rowcount > 0:
+                _bump_generation(c)
             return cur.rowcount > 0
 
     def get_article(self, doc_id: str) -> Article | None:
@@ -250,6 +260,10 @@ class Store:
                 "INSERT OR REPLACE INTO vectors VALUES (?,?,?)",
                 [(pid, embedder_id, np.asarray(v, dtype=np.float32).tobytes()) for pid, v in items],
             )
+
+    def generation(self) -> int:
+        """Counts every change to articles: a snapshot built from generation N is stale after N."""
+        return int(self.get_meta("generation") or 0)
 
     def put_tokens(self, items: Sequence[tuple[str, Sequence[str]]]) -> None:
         with self.transaction() as c:

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from index.engine import Engine, NotReady
 from index.evaluation import (
+    candidate_question,
     compare_modes,
     corpus_hash,
     evaluate_beir,
@@ -24,6 +25,7 @@ from index.evaluation import (
     load_beir,
     load_questions,
 )
+from index.gate import GateRefused, question_gate
 from index.lock import LockTimeout
 from index.searcher import QueryError
 from index.snapshot import SnapshotError
@@ -79,17 +81,28 @@ class _Bars:
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="files or folders (default: the corpus folder)")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="re-read and re-embed everything")] = False,
+    gate: Annotated[Path | None, typer.Option("--gate", help="question file the new snapshot must pass")] = None,
+    gate_min_hit5: Annotated[float, typer.Option("--gate-min-hit5", help="the gate's minimum hit@5")] = 0.9,
     data_dir: DataDir = None,
     as_json: JsonOut = False,
 ) -> None:
-    """Index new and changed articles, remove deleted ones, publish a new snapshot."""
+    """Index new and changed articles, remove deleted ones, publish a new snapshot.
+
+    With --gate, the new snapshot is evaluated first and published only if its hit@5 reaches
+    --gate-min-hit5 and the current snapshot's hit@5; otherwise the current one keeps serving."""
     settings = _settings(data_dir)
     engine = build_engine(settings)
+    check = None
+    if gate is not None:
+        check = question_gate(load_questions(gate), engine.embedder, engine.segmenter, engine.data_dir,
+                              min_hit5=gate_min_hit5, params=engine.search_params)
     bars = _Bars()
     try:
-        report = engine.ingest(paths or [settings.corpus_dir], rebuild=rebuild, progress=bars)
+        report = engine.ingest(paths or [settings.corpus_dir], rebuild=rebuild, progress=bars, gate=check)
     except LockTimeout as exc:
         _fail(str(exc), 3)
+    except GateRefused as exc:
+        _fail(f"{exc}; the current snapshot keeps serving", 5)
     finally:
         bars.close()
     if as_json:
@@ -215,6 +228,28 @@ def evaluate(
         for mode, r in res.items():
             typer.echo(f"{mode:7s} nDCG@10 {r['ndcg@10']:.4f}  Recall@10 {r['recall@10']:.4f}  "
                        f"Recall@100 {r['recall@100']:.4f}  MRR@10 {r['mrr@10']:.4f}  ({r['queries']} queries)")
+
+
+feedback_app = typer.Typer(help="Feedback people left on answers.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path | None, typer.Option("--out", help="write JSON lines here (default: stdout)")] = None,
+    include_helpful: Annotated[bool, typer.Option("--all", help="also answers marked helpful")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Export 'not helpful' feedback as candidate questions (the dev-question format, answers to fill in)."""
+    engine = build_engine(_settings(data_dir))
+    rows = engine.store.list_feedback(None if include_helpful else False)
+    lines = [json.dumps(candidate_question(r), ensure_ascii=False) for r in rows]
+    text = "\n".join(lines) + ("\n" if lines else "")
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"{len(lines)} candidate questions written to {out}", err=True)
 
 
 @app.command()

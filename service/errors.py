@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 
 from index.engine import NotReady
 from index.lock import LockTimeout
@@ -38,6 +40,16 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": _detail(exc)}, status_code=status, headers=headers)
 
 
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Bodies FastAPI or Starlette cannot parse (400) are bad input like any other: 422."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:
+        return JSONResponse({"detail": f"malformed request body ({exc.detail}): send UTF-8 JSON or a valid "
+                                       "multipart/form-data body"}, status_code=422)
+    return await http_exception_handler(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     for cls in _STATUS:
         app.add_exception_handler(cls, _handle)
+    app.add_exception_handler(HTTPException, _http_error)

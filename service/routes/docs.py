@@ -7,7 +7,6 @@ from typing import Any
 from service.models import ErrorResponse
 
 _WHY = {
-    400: "malformed multipart body",
     401: "X-API-Key header missing",
     403: "wrong key, or writes disabled (ARTICLEQA_ADMIN_KEY not set)",
     404: "no such document",

@@ -46,7 +46,7 @@ def list_documents(engine: Annotated[Engine, Depends(get_engine)]) -> list[dict[
     "/documents", status_code=201, response_model=DocumentWritten, dependencies=[Depends(require_admin)],
     openapi_extra=_UPLOAD_BODY, summary="Add or replace an article; searchable when this returns",
     responses={200: {"model": DocumentWritten, "description": "updated, unchanged or duplicate"},
-               **errors(*ADMIN, 400, 409, 415, 503)},
+               **errors(*ADMIN, 409, 415, 503)},
 )
 async def add_document(request: Request, response: Response,
                        engine: Annotated[Engine, Depends(get_engine)]) -> dict[str, Any]:

@@ -99,3 +99,41 @@ def test_errors_are_clear(tmp_path: Path, cli_data: Path) -> None:
     assert res.exit_code == 2 and "empty" in res.output
     res = runner.invoke(app, ["eval", "--data-dir", str(cli_data)])
     assert res.exit_code == 2
+
+
+def test_ingest_gate_refuses_and_keeps_current(cli_data: Path, tmp_path: Path) -> None:
+    from index.snapshot import read_current
+
+    before = read_current(cli_data)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    (corpus / "extra.txt").write_text("额外文章\n\n一、内容\n\n信用卡的年费规则。", encoding="utf-8")
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text(json.dumps({"id": "x", "q": "高铁票价", "answers": ["不在文章里的一句话"]}, ensure_ascii=False),
+                     encoding="utf-8")
+    res = runner.invoke(app, ["ingest", str(corpus), "--gate", str(qfile), "--data-dir", str(cli_data)])
+    assert res.exit_code == 5
+    assert "quality gate refused" in res.output and "keeps serving" in res.output
+    assert read_current(cli_data) == before
+    res = runner.invoke(app, ["ingest", str(corpus), "--gate", str(EVAL / "dev_questions.jsonl"),
+                              "--data-dir", str(cli_data)])
+    assert res.exit_code == 0, res.output
+    assert read_current(cli_data) != before
+
+
+def test_feedback_export(cli_data: Path, tmp_path: Path) -> None:
+    from service.settings import Settings
+    from service.wiring import build_engine
+
+    engine = build_engine(Settings(data_dir=cli_data))
+    engine.store.add_feedback("信用卡年费怎么收?", "文章中没有找到相关内容。", False, "想知道年费", [], "000001")
+    engine.store.add_feedback("联名卡是什么?", "……", True, "", ["p#1"], "000001")
+    engine.close()
+    out = tmp_path / "candidates.jsonl"
+    res = runner.invoke(app, ["feedback", "export", "--out", str(out), "--data-dir", str(cli_data)])
+    assert res.exit_code == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["q"] for r in rows] == ["信用卡年费怎么收?"]
+    assert rows[0]["answers"] == [] and rows[0]["comment"] == "想知道年费"
+    res = runner.invoke(app, ["feedback", "export", "--all", "--data-dir", str(cli_data)])
+    assert len(res.stdout.strip().splitlines()) == 2
