@@ -18,6 +18,7 @@ from index.dense import DenseIndex
 from index.gate import Gate, GateRefused
 from index.keyword import KeywordIndex
 from index.lock import WriteLock
+from index.near_duplicates import nearest, simhash
 from index.snapshot import MANIFEST, SNAPSHOTS, next_version, publish, read_current, write_atomic, write_snapshot
 from index.store import Store
 from ingest.chunking import ChunkParams, chunk_article
@@ -38,6 +39,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     duplicates: list[dict[str, str]] = field(default_factory=list)
+    near_duplicates: list[dict[str, str | int]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     index_version: str = ""
     documents: int = 0
@@ -61,6 +63,7 @@ class DocumentResult:
     index_version: str
     status: str
     duplicate_of: str = ""
+    near_duplicate_of: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,10 @@ class Indexer:
                     seen_ids[doc_id] = str(path)
                     article = read_article_file(path, doc_id=doc_id)
                     status, dup = self._put(article, origin, progress=progress)
+                    near = self._near_duplicate(article) if status in ("created", "updated") else None
+                    if near is not None:
+                        report.near_duplicates.append(
+                            {"doc_id": article.doc_id, "similar_to": near[0], "differing_bits": near[1]})
                 except (ArticleError, ValueError, OSError) as exc:
                     report.errors.append({"file": str(path), "error": str(exc)})
                     continue
@@ -137,10 +144,12 @@ class Indexer:
         with self._lock("add document"):
             self._sync_settings()
             status, dup = self._put(article, origin)
+            near = self._near_duplicate(article) if status in ("created", "updated") else None
             manifest = self._publish_if_needed(force=status in ("created", "updated"))
         doc_id = dup or article.doc_id
-        passages = next((a.passages for a in self.store.list_articles() if a.doc_id == doc_id), 0)
-        return DocumentResult(article.doc_id, passages, manifest["version"], status, dup)
+        state = self.store.article_state(doc_id)
+        passages = state[1] if state else 0
+        return DocumentResult(article.doc_id, passages, manifest["version"], status, dup, near[0] if near else "")
 
     def add_articles(self, articles: Sequence[Article], origin: str, publish: bool = True,
                      progress: Progress | None = None) -> None:
@@ -188,11 +197,18 @@ class Indexer:
             self.store.put_tokens(items)
             self.store.set_meta("dictionary_hash", self.segmenter.dictionary_hash)
 
+    def _near_duplicate(self, article: Article) -> tuple[str, int] | None:
+        """Another stored article that is a lightly edited copy of this one (same SimHash, nearly)."""
+        fingerprints = self.store.fingerprints()
+        mine = fingerprints.pop(article.doc_id, None)
+        if mine is None:
+            return None
+        return nearest(mine, fingerprints.items())
+
     def _put(self, article: Article, origin: str, progress: Progress | None = None) -> tuple[str, str]:
-        existing = {a.doc_id: a for a in self.store.list_articles()}
-        old = existing.get(article.doc_id)
+        old = self.store.article_state(article.doc_id)
         content_hash = article.content_hash
-        if old is not None and old.content_hash == content_hash:
+        if old is not None and old[0] == content_hash:
             return "unchanged", ""
         twins = [d for d in self.store.find_by_hash(content_hash) if d != article.doc_id]
         if twins:
@@ -224,8 +240,9 @@ class Indexer:
                 vectors[todo] = self.embedder.embed_passages([contexts[i] for i in todo])
             at = 0
             for article, passages, tokens in pending:
+                fingerprint = simhash(self.segmenter.tokenize(article.text))
                 self.store.put_article(article, passages, tokens, vectors[at : at + len(passages)],
-                                       self.embedder.id, origin)
+                                       self.embedder.id, origin, fingerprint=fingerprint)
                 at += len(passages)
             done += len(contexts)
             if progress:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ import numpy as np
 from index.confidence import ConfidenceParams, confidence, term_coverage
 from index.fusion import FusionParams, fuse
 from index.highlight import highlight_spans
+from index.near_duplicates import PASSAGE_OVERLAP, overlap, trigrams
 from index.snapshot import PassageRow, Snapshot, SnapshotError
 from index.types import Citation, Hit, SearchResult
 from ingest.embedders import Embedder
@@ -44,6 +46,7 @@ class SearchParams:
     confidence: ConfidenceParams = field(default_factory=ConfidenceParams)
     candidates: int = 100  # per retriever, before fusion
     mode: str = "hybrid"  # or "dense" / "keyword", for evaluation
+    max_share_per_doc: float = 0.6  # of top_k, while other articles have candidates
 
 
 def validate_query(query: str, top_k: int) -> str:
@@ -153,21 +156,34 @@ class Searcher:
         return SearchResult(q, hits, conf < 0.5, _ms(started), snap.version, conf)
 
     def _dedupe(self, snap: Snapshot, ranked: np.ndarray, top_k: int) -> list[int]:
-        """Top-k positions in the ranking, skipping passages whose text repeats one already picked."""
-        picked: list[int] = []
-        seen: set[str] = set()
+        """Top-k positions in the ranking: a passage that repeats one already picked (the same or a
+        near-identical text, e.g. from a reposted article) is skipped, and one article fills at
+        most `max_per_doc` places while passages of other articles are in the running."""
         window = range(min(len(ranked), max(top_k * 3, top_k + 10)))
         rows = {r.row: r for r in snap.rows([int(ranked[i]) for i in window])}
+        shingles: list[frozenset[str]] = []
+        distinct: list[tuple[int, str]] = []
         for i in window:
             r = rows.get(int(ranked[i]))
-            key = "".join(r.text.split()) if r else str(i)
-            if key in seen:
+            if r is None:
                 continue
-            seen.add(key)
-            picked.append(int(i))
+            grams = trigrams(r.text)
+            if any(overlap(grams, g) >= PASSAGE_OVERLAP for g in shingles):
+                continue
+            shingles.append(grams)
+            distinct.append((i, r.doc_id))
+        cap = max(2, math.ceil(top_k * self.params.max_share_per_doc))
+        picked: list[int] = []
+        per_doc: dict[str, int] = {}
+        for i, doc in distinct:
+            if per_doc.get(doc, 0) < cap:
+                picked.append(i)
+                per_doc[doc] = per_doc.get(doc, 0) + 1
             if len(picked) == top_k:
-                break
-        return picked
+                return sorted(picked)
+        # Not enough other articles in the running: fill up in rank order.
+        rest = [i for i, _ in distinct if i not in set(picked)]
+        return sorted(picked + rest[: top_k - len(picked)])
 
     def _hit(self, row: PassageRow, scores: tuple[float, float, float], qterms: set[str]) -> Hit:
         fused, dense, kw = scores

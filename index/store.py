@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS articles (
     text TEXT NOT NULL,
     sections TEXT NOT NULL,
     metadata TEXT NOT NULL DEFAULT '{}',
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    simhash TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
 CREATE INDEX IF NOT EXISTS articles_origin ON articles(origin);
@@ -107,10 +108,13 @@ class Store:
             row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
                 self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) != SCHEMA_VERSION:
+            if row is not None and int(row[0]) != SCHEMA_VERSION:
                 raise RuntimeError(
                     f"{self.path}: database schema version {row[0]}, this articleqa expects {SCHEMA_VERSION}"
                 )
+            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(articles)")}
+            if "simhash" not in columns:  # databases from before near-duplicate detection
+                self._conn.execute("ALTER TABLE articles ADD COLUMN simhash TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         with self._lock:
@@ -138,6 +142,7 @@ class Store:
         vectors: np.ndarray,
         embedder_id: str,
         origin: str,
+        fingerprint: int = 0,
     ) -> None:
         """Replace an article with its passages, tokens and vectors in one transaction."""
         if not (len(passages) == len(tokens) == len(vectors)):
@@ -152,11 +157,11 @@ class Store:
             _bump_generation(c)
             c.execute("DELETE FROM articles WHERE doc_id=?", (article.doc_id,))
             c.execute(
-                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     article.doc_id, article.title, article.url, article.publisher, article.published_at,
                     article.source, origin, article.content_hash, article.text, sections,
-                    json.dumps(article.metadata, ensure_ascii=False), now_iso(),
+                    json.dumps(article.metadata, ensure_ascii=False), now_iso(), f"{fingerprint:016x}",
                 ),
             )
             c.executemany(
@@ -205,6 +210,20 @@ class Store:
         with self._lock:
             rows = self._conn.execute(sql + " ORDER BY a.doc_id", args).fetchall()
         return [StoredArticle(*r) for r in rows]
+
+    def article_state(self, doc_id: str) -> tuple[str, int] | None:
+        """(content hash, passage count) of one article, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT a.content_hash, (SELECT COUNT(*) FROM passages p WHERE p.doc_id=a.doc_id) "
+                "FROM articles a WHERE a.doc_id=?", (doc_id,)).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    def fingerprints(self) -> dict[str, int]:
+        """doc_id → SimHash of every article that has one."""
+        with self._lock:
+            rows = self._conn.execute("SELECT doc_id, simhash FROM articles WHERE simhash != ''").fetchall()
+        return {d: int(h, 16) for d, h in rows}
 
     def find_by_hash(self, content_hash: str) -> list[str]:
         with self._lock:

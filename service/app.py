@@ -17,7 +17,7 @@ from service.limits import ENVELOPE_BYTES, BodyLimitMiddleware
 from service.metrics import Metrics
 from service.reindex import ReindexJob
 from service.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
-from service.routes import documents, feedback, health, reindex, search
+from service.routes import documents, feedback, health, reindex, search, stream
 from service.settings import Settings
 from service.state import ServiceState
 from service.wiring import build_engine
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                   lifespan=lifespan, middleware=middleware)
     app.state.articleqa = state
     install_error_handlers(app)
-    for module in (health, search, documents, reindex, feedback):
+    for module in (health, search, stream, documents, reindex, feedback):
         app.include_router(module.router)
     return app
 
