@@ -182,13 +182,14 @@ def evaluate_beir(searcher: Searcher, queries: dict[str, str], qrels: dict[str, 
                   params: SearchParams | None = None, depth: int = 100) -> dict[str, float]:
     """nDCG@10, Recall@10, Recall@100 and MRR@10, ranking documents by their best passage."""
     ndcg = r10 = r100 = mrr = 0.0
-    n = 0
+    n = flagged = 0
     snap = searcher.snapshot
     for qid, rel in qrels.items():
         if qid not in queries:
             continue
         n += 1
         ranking = searcher.rank(queries[qid], depth, params=params)
+        flagged += searcher.confidence(queries[qid], ranking, params) < 0.5
         docs: list[str] = []
         seen: set[str] = set()
         for row in ranking.rows:
@@ -206,7 +207,7 @@ def evaluate_beir(searcher: Searcher, queries: dict[str, str], qrels: dict[str, 
         mrr += next((1.0 / (i + 1) for i, d in enumerate(docs[:10]) if d in rel), 0.0)
     n = max(n, 1)
     return {"ndcg@10": round(ndcg / n, 4), "recall@10": round(r10 / n, 4), "recall@100": round(r100 / n, 4),
-            "mrr@10": round(mrr / n, 4), "queries": n}
+            "mrr@10": round(mrr / n, 4), "queries": n, "low_confidence_rate": round(flagged / n, 4)}
 
 
 def compare_modes(run: Callable[[SearchParams], dict[str, Any]], base: SearchParams) -> dict[str, Any]:

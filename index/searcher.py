@@ -150,10 +150,17 @@ class Searcher:
                                            float(ranking.keyword[i])) for i in picked}
         qterm_set = set(ranking.terms)
         hits = [self._hit(r, score_of[r.row], qterm_set) for r in rows]
-        cov = term_coverage(ranking.terms, set(rows[0].tokens.split()), self.segmenter.weight)
-        known = len(snap.keyword.known(ranking.terms))
-        conf = confidence(q, cov, ranking.dense_top, known, p.confidence)
+        conf = self.confidence(q, ranking, p)
         return SearchResult(q, hits, conf < 0.5, _ms(started), snap.version, conf)
+
+    def confidence(self, query: str, ranking: Ranking, params: SearchParams | None = None) -> float:
+        """How sure we are that the best passage covers the query (< 0.5: probably not covered)."""
+        if len(ranking.rows) == 0:
+            return 0.0
+        top = self.snapshot.rows([int(ranking.rows[0])])[0]
+        cov = term_coverage(ranking.terms, set(top.tokens.split()), self.segmenter.weight)
+        known = len(self.snapshot.keyword.known(ranking.terms))
+        return confidence(query, cov, ranking.dense_top, known, (params or self.params).confidence)
 
     def _dedupe(self, snap: Snapshot, ranked: np.ndarray, top_k: int) -> list[int]:
         """Top-k positions in the ranking: a passage that repeats one already picked (the same or a
