@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -19,6 +21,7 @@ from index.keyword import KeywordIndex
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+READERS = ".readers"  # processes that have the snapshot loaded hold a shared flock on it
 CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
 
@@ -118,8 +121,9 @@ def write_snapshot(
         meta.close()
     doc_index = {d[0]: i for i, d in enumerate(documents)}
     np.save(folder / "row_doc.npy", np.array([doc_index[r[1]] for r in rows], dtype=np.int32))
+    (folder / READERS).touch()
     files = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != READERS):
         files[str(path.relative_to(folder))] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
     manifest = {**manifest, "format": FORMAT_VERSION, "files": files}
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -145,7 +149,8 @@ def publish(data_dir: Path, staging: Path, version: str, keep: int = 3) -> Path:
 def prune(data_dir: Path, keep: int = 3) -> None:
     """Remove snapshots older than the newest `keep` and leftovers of killed builds.
 
-    Open readers are unaffected on POSIX: their files stay readable until closed.
+    A snapshot that some process still has loaded (it holds a shared lock on its `.readers`
+    file) is left for a later prune: its last reader finishes on intact files.
     """
     root = data_dir / SNAPSHOTS
     if not root.exists():
@@ -154,11 +159,28 @@ def prune(data_dir: Path, keep: int = 3) -> None:
     versions = sorted((p for p in root.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: p.name)
     for old in versions[:-keep] if keep > 0 else versions:
         if old.name != current:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_unless_read(old)
     for leftover in root.glob(".build-*"):
         pid = leftover.name.split("-")[1] if leftover.name.count("-") >= 2 else ""
         if not (pid.isdigit() and _pid_alive(int(pid))):
             shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _remove_unless_read(folder: Path) -> bool:
+    """Delete a snapshot folder if no process holds it loaded; True when deleted."""
+    try:
+        fd = os.open(folder / READERS, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        shutil.rmtree(folder, ignore_errors=True)
+        return True
+    finally:
+        os.close(fd)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -187,6 +209,8 @@ class Snapshot:
         self.doc_index = {d: i for i, d in enumerate(doc_ids)}
         self._meta = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
+        self._lease: int | None = os.open(folder / READERS, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._lease, fcntl.LOCK_SH)
 
     @property
     def version(self) -> str:
@@ -270,8 +294,21 @@ class Snapshot:
         return [{"doc_id": r[0], "title": r[1], "url": r[2], "updated_at": r[3], "passages": r[4]} for r in rows]
 
     def close(self) -> None:
+        """Release the snapshot; a prune may then delete its files."""
         with self._lock:
             self._meta.close()
+            if self._lease is not None:
+                os.close(self._lease)  # drops the shared flock
+                self._lease = None
+
+    def __del__(self) -> None:
+        # The engine swaps snapshots without waiting; the old one is released when its last
+        # in-flight request drops it.
+        lease = getattr(self, "_lease", None)
+        if lease is not None:
+            with contextlib.suppress(OSError):
+                os.close(lease)
+            self._lease = None
 
 
 def check_compatible(manifest: dict[str, Any], *, embedder_id: str | None, dim: int | None,

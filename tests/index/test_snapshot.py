@@ -114,3 +114,25 @@ def test_dense_and_keyword_indexes_round_trip(tmp_path: Path) -> None:
     assert loaded_kw.scores(["不存在"]).tolist() == [0.0, 0.0, 0.0]
     with pytest.raises(ValueError, match="kind"):
         DenseIndex.build(vecs, kind="ivf")
+
+
+def test_old_snapshot_is_kept_while_a_reader_holds_it(engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = engine_factory()
+    engine.indexer.config = type(engine.config)(keep_snapshots=1)
+    engine.ingest([tiny_corpus])
+    reader = engine.searcher()  # a request in flight keeps this snapshot
+    first = reader.snapshot.folder
+    for i in range(3):
+        (tiny_corpus / f"n{i}.txt").write_text(f"新文章{i}\n\n一、内容\n\n第{i}篇关于积分兑换的文章。", encoding="utf-8")
+        engine.ingest([tiny_corpus])
+    assert first.exists()  # pruning skipped it: its reader is still working
+    assert reader.search("白金卡的年费", top_k=1).hits
+    engine.searcher()  # the engine moves to the newest snapshot
+    reader.snapshot.close()
+    del reader
+    (tiny_corpus / "n9.txt").write_text("再一篇\n\n一、内容\n\n关于分期手续费的文章。", encoding="utf-8")
+    engine.ingest([tiny_corpus])
+    assert not first.exists()
+    # What is left: the newest, and the one the engine itself still serves until its next request.
+    left = sorted(p.name for p in (engine.data_dir / SNAPSHOTS).iterdir() if p.name.isdigit())
+    assert read_current(engine.data_dir) in left and len(left) <= 2
