@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
@@ -19,7 +19,6 @@ class ServiceState:
     reindex: ReindexJob
     engine: Engine | None = None
     owns_engine: bool = False
-    extras: dict[str, object] = field(default_factory=dict)
 
 
 def get_state(request: Request) -> ServiceState:

@@ -27,12 +27,13 @@ router = APIRouter(tags=["search"], dependencies=[Depends(require_read)])
 
 _EVENTS_DOC = """Events, each `event: <name>` + `data: <JSON>`:
 
-* `passages` — `{"question", "passages": [Hit], "sources": [{"n", "passage_id", ...Citation}], "index_version"}`
+* `passages` — `{"question", "passages": [Hit], "sources": [{"n", "passage_id", ...Citation}],
+  "index_version"}`
 * `delta` — `{"text"}`: the next piece of the answer (many)
-* `done` — `{"answer", "answerable", "citations": [{"n", "passage_id", ...Citation}], "mode": "llm" | "extractive",
-  "fallback_reason"}`: `citations` are the sources the `[n]` markers of the answer refer to. When the model
-  fails, `mode` is `extractive`, `answer` is the extractive answer (replace what was shown) and
-  `fallback_reason` says why.
+* `done` — `{"answer", "answerable", "citations": [{"n", "passage_id", ...Citation}],
+  "mode": "llm" | "extractive", "fallback_reason"}`: `citations` are the sources the `[n]` markers of the
+  answer refer to. When the model fails, `mode` is `extractive`, `answer` is the extractive answer (replace
+  what was shown) and `fallback_reason` says why.
 """
 
 
@@ -47,10 +48,13 @@ _EVENT_SCHEMA: dict[str, Any] = {
 }
 
 
-@router.post("/ask/stream", summary="Answer as server-sent events (generated with [n] citations, or extractive)",
+_STREAM_OK = {"content": {"text/event-stream": {"schema": _EVENT_SCHEMA}},
+              "description": "an event stream: passages, delta…, done"}
+
+
+@router.post("/ask/stream", summary="Answer as server-sent events (generated, cited with [n]; or extractive)",
              description=_EVENTS_DOC, response_class=StreamingResponse,
-             responses={200: {"content": {"text/event-stream": {"schema": _EVENT_SCHEMA}},
-                              "description": "an event stream: passages, delta…, done"}, **errors(*READ, 503)})
+             responses={200: _STREAM_OK, **errors(*READ, 503)})
 async def ask_stream(body: AskRequest, request: Request,
                      engine: Annotated[Engine, Depends(get_engine)]) -> StreamingResponse:
     answer = await anyio.to_thread.run_sync(

@@ -60,12 +60,18 @@ def start_server() -> Iterator[Callable[[Settings], Api]]:
 
 
 @pytest.fixture(scope="session")
-def api(tmp_path_factory: pytest.TempPathFactory, built_data_dir: Path,
-        start_server: Callable[[Settings], Api]) -> Api:
+def api(
+    tmp_path_factory: pytest.TempPathFactory, built_data_dir: Path, start_server: Callable[[Settings], Api]
+) -> Api:
     """The main server: a copy of the built index, an admin key and a read key, a 64 KiB upload cap."""
     data_dir = copy_data_dir(built_data_dir, tmp_path_factory.mktemp("api") / "data")
-    settings = make_settings(data_dir, admin_key=SecretStr(ADMIN_KEY), api_key=SecretStr(READ_KEY),
-                             max_upload_bytes=64 * 1024, cors_origins=["http://localhost:8501"])
+    settings = make_settings(
+        data_dir,
+        admin_key=SecretStr(ADMIN_KEY),
+        api_key=SecretStr(READ_KEY),
+        max_upload_bytes=64 * 1024,
+        cors_origins=["http://localhost:8501"],
+    )
     return start_server(settings)
 
 

@@ -23,16 +23,25 @@ READ = {"X-API-Key": READ_KEY}
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings for a test server: nothing read from the environment or a .env file."""
-    values: dict[str, Any] = {"data_dir": data_dir, "corpus_dir": data_dir.parent / "no-corpus", **overrides}
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    """Settings for a test server: no .env file; no keys or model server inherited from ARTICLEQA_*."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "corpus_dir": data_dir.parent / "no-corpus",
+        "admin_key": None,
+        "api_key": None,
+        "llm_base_url": "",
+        "llm_api_key": None,
+        "cors_origins": [],
+        "max_upload_bytes": 5 * 1024 * 1024,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
 
 
 def copy_data_dir(src: Path, dst: Path) -> Path:
     """A private copy of a built data folder (SQLite store + snapshots + CURRENT)."""
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("write.lock"))
     return dst
-
 
 
 class LiveServer:
@@ -45,11 +54,16 @@ class LiveServer:
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on",
-                                timeout_graceful_shutdown=5)
+        config = uvicorn.Config(
+            app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5
+        )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
-                                        name=f"uvicorn-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._sock]},
+            name=f"uvicorn-{self.port}",
+            daemon=True,
+        )
 
     def start(self, timeout: float = 60.0) -> LiveServer:
         self._thread.start()

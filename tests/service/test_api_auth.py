@@ -13,13 +13,25 @@ from service_live import ADMIN, ADMIN_KEY, READ, Api, make_settings
 from service.auth import check_admin, check_read
 from service.settings import Settings
 
-READS = [("POST", "/search", {"query": "金融"}), ("GET", "/search?q=金融", None), ("POST", "/ask", {"question": "金融"}),
-         ("GET", "/documents", None), ("POST", "/feedback", {"question": "q", "answer": "a", "helpful": True})]
-WRITES = [("POST", "/documents", {"text": "文章内容"}), ("DELETE", "/documents/whatever", None),
-          ("POST", "/reindex", None), ("GET", "/reindex", None), ("GET", "/feedback", None)]
+READS = [
+    ("POST", "/search", {"query": "金融"}),
+    ("GET", "/search?q=金融", None),
+    ("POST", "/ask", {"question": "金融"}),
+    ("GET", "/documents", None),
+    ("POST", "/feedback", {"question": "q", "answer": "a", "helpful": True}),
+]
+WRITES = [
+    ("POST", "/documents", {"text": "文章内容"}),
+    ("DELETE", "/documents/whatever", None),
+    ("POST", "/reindex", None),
+    ("GET", "/reindex", None),
+    ("GET", "/feedback", None),
+]
 
 
-def _call(client: httpx.Client, method: str, path: str, body: object, headers: dict[str, str]) -> httpx.Response:
+def _call(
+    client: httpx.Client, method: str, path: str, body: object, headers: dict[str, str]
+) -> httpx.Response:
     return client.request(method, path, json=body, headers=headers)
 
 
@@ -90,4 +102,3 @@ def test_check_functions(tmp_path: Path) -> None:
 def test_non_ascii_key(tmp_path: Path) -> None:
     s = make_settings(tmp_path, admin_key=SecretStr("密钥-admin"))
     check_admin(s, "密钥-admin".encode().decode("latin-1"))  # as a header value arrives
-

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
+import threading
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -33,8 +35,11 @@ def _search_doc_ids(client: httpx.Client, query: str) -> set[str]:
 
 def test_upload_search_update_delete(client: httpx.Client) -> None:
     doc_id = _unique("mars")
-    r = client.post("/documents", json={"text": ARTICLE, "doc_id": doc_id, "url": "https://example.com/mars"},
-                    headers=ADMIN)
+    r = client.post(
+        "/documents",
+        json={"text": ARTICLE, "doc_id": doc_id, "url": "https://example.com/mars"},
+        headers=ADMIN,
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["doc_id"] == doc_id
@@ -44,17 +49,25 @@ def test_upload_search_update_delete(client: httpx.Client) -> None:
 
     assert doc_id in _search_doc_ids(client, "火星温室种土豆")
     assert doc_id in {d["doc_id"] for d in client.get("/documents", headers=READ).json()}
-    hit = client.post("/search", json={"query": "火星温室水循环", "top_k": 1}, headers=READ).json()["results"][0]
+    hit = client.post("/search", json={"query": "火星温室水循环", "top_k": 1}, headers=READ).json()[
+        "results"
+    ][0]
     assert hit["doc_id"] == doc_id
     assert hit["citation"]["url"] == "https://example.com/mars"
 
-    again = client.post("/documents", json={"text": ARTICLE, "doc_id": doc_id, "url": "https://example.com/mars"},
-                        headers=ADMIN)
+    again = client.post(
+        "/documents",
+        json={"text": ARTICLE, "doc_id": doc_id, "url": "https://example.com/mars"},
+        headers=ADMIN,
+    )
     assert again.status_code == 200
     assert again.json()["status"] == "unchanged"
 
-    changed = client.post("/documents", json={"text": ARTICLE + "\n三、光照\n\n火星温室用LED补光灯弥补日照不足。\n",
-                                              "doc_id": doc_id}, headers=ADMIN)
+    changed = client.post(
+        "/documents",
+        json={"text": ARTICLE + "\n三、光照\n\n火星温室用LED补光灯弥补日照不足。\n", "doc_id": doc_id},
+        headers=ADMIN,
+    )
     assert changed.status_code == 200
     assert changed.json()["status"] == "updated"
     assert doc_id in _search_doc_ids(client, "LED补光灯")
@@ -96,37 +109,55 @@ def test_duplicate_content_under_another_id(client: httpx.Client) -> None:
 def test_file_upload_multipart(client: httpx.Client) -> None:
     name = _unique("polar-station") + ".md"
     md = "# 南极科考站\n\n## 一、供暖\n\n南极科考站依靠柴油发电机和风力发电机供暖。\n"
-    r = client.post("/documents", files={"file": (name, md.encode("utf-8"), "text/markdown")},
-                    data={"url": "https://example.com/polar"}, headers=ADMIN)
+    r = client.post(
+        "/documents",
+        files={"file": (name, md.encode("utf-8"), "text/markdown")},
+        data={"url": "https://example.com/polar"},
+        headers=ADMIN,
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["doc_id"] == name.removesuffix(".md")
     assert body["encoding"] == "utf-8"
-    hit = client.post("/search", json={"query": "南极科考站供暖", "top_k": 1}, headers=READ).json()["results"][0]
+    hit = client.post("/search", json={"query": "南极科考站供暖", "top_k": 1}, headers=READ).json()[
+        "results"
+    ][0]
     assert hit["doc_id"] == body["doc_id"]
     assert hit["citation"]["url"] == "https://example.com/polar"
-    same = client.post("/documents", files={"file": (name, md.encode("utf-8"), "text/markdown")},
-                       data={"url": "https://example.com/polar"}, headers=ADMIN)
+    same = client.post(
+        "/documents",
+        files={"file": (name, md.encode("utf-8"), "text/markdown")},
+        data={"url": "https://example.com/polar"},
+        headers=ADMIN,
+    )
     assert same.json()["status"] == "unchanged"
     assert client.delete(f"/documents/{body['doc_id']}", headers=ADMIN).status_code == 204
 
 
 def test_gb18030_upload_is_decoded_and_named(client: httpx.Client) -> None:
     text = "高原铁路\n\n一、冻土\n\n青藏铁路用热棒技术保护多年冻土路基。"
-    r = client.post("/documents", files={"file": (_unique("railway") + ".txt", text.encode("gb18030"))},
-                    headers=ADMIN)
+    r = client.post(
+        "/documents", files={"file": (_unique("railway") + ".txt", text.encode("gb18030"))}, headers=ADMIN
+    )
     assert r.status_code == 201, r.text
     assert r.json()["encoding"] == "gb18030"
-    hit = client.post("/search", json={"query": "热棒技术保护冻土", "top_k": 1}, headers=READ).json()["results"][0]
+    hit = client.post("/search", json={"query": "热棒技术保护冻土", "top_k": 1}, headers=READ).json()[
+        "results"
+    ][0]
     assert "热棒" in hit["text"]
     client.delete(f"/documents/{r.json()['doc_id']}", headers=ADMIN)
 
 
-@pytest.mark.parametrize(("content", "needle"), [
-    (b"\x00\x01\x02binary\x00", "binary data"),
-    (b"text " + b"\x80\xff" * 40, "UTF-8"),
-])
-def test_undecodable_upload_is_422_naming_the_encoding(client: httpx.Client, content: bytes, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"\x00\x01\x02binary\x00", "binary data"),
+        (b"text " + b"\x80\xff" * 40, "UTF-8"),
+    ],
+)
+def test_undecodable_upload_is_422_naming_the_encoding(
+    client: httpx.Client, content: bytes, needle: str
+) -> None:
     r = client.post("/documents", files={"file": ("bad.txt", content)}, headers=ADMIN)
     assert r.status_code == 422
     detail = r.json()["detail"]
@@ -135,8 +166,11 @@ def test_undecodable_upload_is_422_naming_the_encoding(client: httpx.Client, con
 
 def test_upload_file_name_is_sanitised(client: httpx.Client) -> None:
     tag = uuid.uuid4().hex[:6]
-    r = client.post("/documents", files={"file": (f"../../etc/<evil>{tag}.txt", "沙漠绿化需要滴灌技术。".encode())},
-                    headers=ADMIN)
+    r = client.post(
+        "/documents",
+        files={"file": (f"../../etc/<evil>{tag}.txt", "沙漠绿化需要滴灌技术。".encode())},
+        headers=ADMIN,
+    )
     assert r.status_code == 201, r.text
     doc_id = r.json()["doc_id"]
     assert "/" not in doc_id and ".." not in doc_id and "<" not in doc_id
@@ -144,24 +178,36 @@ def test_upload_file_name_is_sanitised(client: httpx.Client) -> None:
     client.delete(f"/documents/{doc_id}", headers=ADMIN)
 
 
-@pytest.mark.parametrize(("files", "data"), [
-    ({"file": ("report.pdf", b"%PDF-1.4")}, {}),
-    ({"other": ("a.txt", "文本".encode())}, {}),
-    ({"file": ("ok.txt", "文本".encode())}, {"doc_id": "../etc/passwd"}),
-    ({"file": ("empty.txt", b"")}, {}),
-    ({"file": ("blank.txt", b"   \n\n  ")}, {}),
-])
-def test_bad_file_upload_is_422(client: httpx.Client, files: dict[str, tuple[str, bytes]],
-                                data: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("files", "data"),
+    [
+        ({"file": ("report.pdf", b"%PDF-1.4")}, {}),
+        ({"other": ("a.txt", "文本".encode())}, {}),
+        ({"file": ("ok.txt", "文本".encode())}, {"doc_id": "../etc/passwd"}),
+        ({"file": ("empty.txt", b"")}, {}),
+        ({"file": ("blank.txt", b"   \n\n  ")}, {}),
+    ],
+)
+def test_bad_file_upload_is_422(
+    client: httpx.Client, files: dict[str, tuple[str, bytes]], data: dict[str, str]
+) -> None:
     r = client.post("/documents", files=files, data=data, headers=ADMIN)
     assert r.status_code == 422, r.text
     assert r.json()["detail"]
 
 
-@pytest.mark.parametrize("body", [
-    {}, {"text": ""}, {"text": "   "}, {"text": 5}, {"text": "文章", "doc_id": "a/b"},
-    {"text": "文章", "doc_id": ".."}, {"text": "文章", "title": "长" * 501},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"text": ""},
+        {"text": "   "},
+        {"text": 5},
+        {"text": "文章", "doc_id": "a/b"},
+        {"text": "文章", "doc_id": ".."},
+        {"text": "文章", "title": "长" * 501},
+    ],
+)
 def test_bad_json_upload_is_422(client: httpx.Client, body: dict[str, object]) -> None:
     r = client.post("/documents", json=body, headers=ADMIN)
     assert r.status_code == 422, r.text
@@ -196,7 +242,7 @@ def test_chunked_body_over_the_cap_is_413(client: httpx.Client, api: Api) -> Non
     chunk = b'{"text": "' + b"a" * 16 * 1024
     count = (api.settings.max_upload_bytes + 128 * 1024) // len(chunk) + 1
 
-    def body() -> object:
+    def body() -> Iterator[bytes]:
         for _ in range(count):
             yield chunk
 
@@ -208,8 +254,11 @@ def test_lying_content_length_does_not_crash(api: Api) -> None:
     """A body shorter than its Content-Length: the server waits, the client gives up; no 500, still alive."""
     host, port = "127.0.0.1", api.server.port
     with socket.create_connection((host, port), timeout=5) as s:
-        s.sendall(b"POST /documents HTTP/1.1\r\nHost: x\r\nX-API-Key: " + ADMIN["X-API-Key"].encode()
-                  + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"text\":")
+        s.sendall(
+            b"POST /documents HTTP/1.1\r\nHost: x\r\nX-API-Key: "
+            + ADMIN["X-API-Key"].encode()
+            + b'\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"text":'
+        )
     with api.client() as c:
         assert c.get("/healthz").status_code == 200
 
@@ -218,3 +267,39 @@ def test_delete_unknown_is_404(client: httpx.Client) -> None:
     r = client.delete("/documents/no-such-document", headers=ADMIN)
     assert r.status_code == 404
     assert "no-such-document" in r.json()["detail"]
+
+
+def test_uploads_while_searching(api: Api) -> None:
+    """Writers publish new snapshots while readers keep answering from the one they started with."""
+    tag = uuid.uuid4().hex[:6]
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def search() -> None:
+        with api.client() as c:
+            while not stop.is_set():
+                r = c.post("/search", json={"query": "风力发电机供暖", "top_k": 5}, headers=READ)
+                statuses.append(r.status_code)
+
+    readers = [threading.Thread(target=search) for _ in range(4)]
+    for t in readers:
+        t.start()
+    try:
+        with api.client() as c:
+            ids = []
+            for i in range(3):
+                text = f"海上风电{i}\n\n第{i}座海上风电场使用大型风力发电机为沿海城市供暖和供电。{tag}"
+                r = c.post("/documents", json={"text": text, "doc_id": f"wind-{tag}-{i}"}, headers=ADMIN)
+                assert r.status_code == 201, r.text
+                ids.append(r.json()["doc_id"])
+            for doc_id in ids:
+                body = {"query": "海上风电场", "top_k": 1, "doc_ids": [doc_id]}
+                hits = c.post("/search", json=body, headers=READ).json()["results"]
+                assert [h["doc_id"] for h in hits] == [doc_id]
+            for doc_id in ids:
+                assert c.delete(f"/documents/{doc_id}", headers=ADMIN).status_code == 204
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    assert statuses and set(statuses) == {200}

@@ -36,9 +36,13 @@ def test_request_id_is_echoed_or_made(client: httpx.Client) -> None:
     assert unsafe != 'x" injected\\n' and len(unsafe) == 32
 
 
-def test_one_json_log_line_per_request_without_keys(client: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
+def test_one_json_log_line_per_request_without_keys(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="articleqa")
-    client.post("/search", json={"query": "金融知识", "top_k": 1}, headers={**READ, "X-Request-ID": "log-test-1"})
+    client.post(
+        "/search", json={"query": "金融知识", "top_k": 1}, headers={**READ, "X-Request-ID": "log-test-1"}
+    )
     client.get("/documents", headers={"X-API-Key": "a-wrong-key", "X-Request-ID": "log-test-2"})
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "articleqa.access"]
     by_id = {line["request_id"]: line for line in lines}
@@ -73,7 +77,10 @@ def test_metrics_label_route_templates_not_raw_paths(client: httpx.Client) -> No
 
 
 def test_cors_allows_only_configured_origins(client: httpx.Client) -> None:
-    pre = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-api-key,content-type"}
+    pre = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-api-key,content-type",
+    }
     ok = client.options("/search", headers={"Origin": "http://localhost:8501", **pre})
     assert ok.status_code == 200
     assert ok.headers["access-control-allow-origin"] == "http://localhost:8501"
@@ -85,8 +92,17 @@ def test_openapi_docs_with_chinese_examples(client: httpx.Client) -> None:
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
     paths = schema["paths"]
-    for path in ("/healthz", "/readyz", "/search", "/ask", "/documents", "/documents/{doc_id}", "/reindex",
-                 "/feedback", "/metrics"):
+    for path in (
+        "/healthz",
+        "/readyz",
+        "/search",
+        "/ask",
+        "/documents",
+        "/documents/{doc_id}",
+        "/reindex",
+        "/feedback",
+        "/metrics",
+    ):
         assert path in paths
     assert {"get", "post"} <= set(paths["/search"])
     body = json.dumps(schema, ensure_ascii=False)
@@ -100,4 +116,4 @@ def test_binds_loopback(api: Api) -> None:
     assert api.base_url.startswith("http://127.0.0.1:")
     from service.settings import Settings
 
-    assert Settings(_env_file=None).host == "127.0.0.1"  # type: ignore[call-arg]
+    assert Settings(_env_file=None).host == "127.0.0.1"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -27,15 +27,18 @@ TINY = "珊瑚礁保护\n\n一、白化\n\n海水升温会让珊瑚白化,保护
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory, built_data_dir: Path) -> Iterator[schemathesis.BaseSchema]:
+def api_schema(
+    tmp_path_factory: pytest.TempPathFactory, built_data_dir: Path
+) -> Iterator[schemathesis.BaseSchema]:
     """The schema of an in-process app over a private copy of the index (writes there are thrown away)."""
     root = tmp_path_factory.mktemp("fuzz")
     corpus = root / "corpus"
     corpus.mkdir()
     (corpus / "coral.txt").write_text(TINY, encoding="utf-8")
     data_dir = copy_data_dir(built_data_dir, root / "data")
-    settings = make_settings(data_dir, corpus_dir=corpus, admin_key=ADMIN_KEY, max_upload_bytes=32 * 1024,
-                             lock_timeout=2.0)
+    settings = make_settings(
+        data_dir, corpus_dir=corpus, admin_key=ADMIN_KEY, max_upload_bytes=32 * 1024, lock_timeout=2.0
+    )
     # The engine is handed in: schemathesis ends the app's lifespan after each test, the engine lives on.
     engine = build_engine(settings)
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(settings, engine=engine))
@@ -58,12 +61,15 @@ def _cases() -> list[tuple[str, str, GenerationMode]]:
 
 
 @pytest.mark.parametrize(("method", "path", "mode"), _cases(), ids=lambda v: getattr(v, "value", v))
-def test_api_conforms_to_its_schema(api_schema: schemathesis.BaseSchema, method: str, path: str,
-                                    mode: GenerationMode) -> None:
+def test_api_conforms_to_its_schema(
+    api_schema: schemathesis.BaseSchema, method: str, path: str, mode: GenerationMode
+) -> None:
     operation = api_schema[path][method]
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(
+        max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
     def run(case: schemathesis.Case) -> None:
         case.call_and_validate(headers=ADMIN, checks=CHECKS)
 

@@ -42,7 +42,9 @@ def test_search_doc_ids_filter(client: httpx.Client) -> None:
         r = client.post("/search", json={"query": "产品经理", "top_k": 10, "doc_ids": [doc]}, headers=READ)
         assert r.status_code == 200
         assert {h["doc_id"] for h in r.json()["results"]} == {doc}
-    get = client.get("/search", params={"q": "产品经理", "doc_ids": "bank-product-manager-skills"}, headers=READ)
+    get = client.get(
+        "/search", params={"q": "产品经理", "doc_ids": "bank-product-manager-skills"}, headers=READ
+    )
     assert {h["doc_id"] for h in get.json()["results"]} == {"bank-product-manager-skills"}
     none = client.post("/search", json={"query": "产品经理", "doc_ids": ["no-such-doc"]}, headers=READ)
     assert none.status_code == 200 and none.json()["results"] == []
@@ -60,17 +62,20 @@ def test_query_is_trimmed(client: httpx.Client) -> None:
     assert r.json()["query"] == "金融知识"
 
 
-@pytest.mark.parametrize("body", [
-    {"query": ""},
-    {"query": "   \n\t "},
-    {"query": "长" * 501},
-    {"query": "金融", "top_k": 0},
-    {"query": "金融", "top_k": 51},
-    {"query": "金融", "top_k": "five"},
-    {"query": 42},
-    {},
-    {"query": "金融", "doc_ids": "not-a-list"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"query": ""},
+        {"query": "   \n\t "},
+        {"query": "长" * 501},
+        {"query": "金融", "top_k": 0},
+        {"query": "金融", "top_k": 51},
+        {"query": "金融", "top_k": "five"},
+        {"query": 42},
+        {},
+        {"query": "金融", "doc_ids": "not-a-list"},
+    ],
+)
 def test_search_bad_input_is_422(client: httpx.Client, body: dict[str, object]) -> None:
     r = client.post("/search", json=body, headers=READ)
     assert r.status_code == 422, r.text
@@ -86,8 +91,17 @@ def test_search_422_messages_are_clear(client: httpx.Client) -> None:
     assert ok.status_code == 200
 
 
-@pytest.mark.parametrize("params", [{"q": ""}, {"q": "   "}, {}, {"q": "金融", "top_k": "0"},
-                                    {"q": "金融", "top_k": "51"}, {"q": "金融", "top_k": "x"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": ""},
+        {"q": "   "},
+        {},
+        {"q": "金融", "top_k": "0"},
+        {"q": "金融", "top_k": "51"},
+        {"q": "金融", "top_k": "x"},
+    ],
+)
 def test_search_get_bad_input_is_422(client: httpx.Client, params: dict[str, str]) -> None:
     assert client.get("/search", params=params, headers=READ).status_code == 422
 
@@ -98,7 +112,9 @@ def test_malformed_json_is_422(client: httpx.Client) -> None:
 
 
 def test_ask_answers_with_citations(client: httpx.Client) -> None:
-    r = client.post("/ask", json={"question": "银行产品经理为什么需要风险管理能力?", "top_k": 5}, headers=READ)
+    r = client.post(
+        "/ask", json={"question": "银行产品经理为什么需要风险管理能力?", "top_k": 5}, headers=READ
+    )
     assert r.status_code == 200
     body = r.json()
     assert set(body) >= {"question", "answer", "answerable", "citations", "passages", "took_ms"}
@@ -121,8 +137,9 @@ def test_ask_not_covered(client: httpx.Client) -> None:
     assert body["citations"] == []
 
 
-@pytest.mark.parametrize("body", [{"question": " "}, {"question": "x" * 501}, {"question": "金融", "top_k": 99},
-                                  {"top_k": 3}])
+@pytest.mark.parametrize(
+    "body", [{"question": " "}, {"question": "x" * 501}, {"question": "金融", "top_k": 99}, {"top_k": 3}]
+)
 def test_ask_bad_input_is_422(client: httpx.Client, body: dict[str, object]) -> None:
     assert client.post("/ask", json=body, headers=READ).status_code == 422
 
@@ -138,11 +155,17 @@ def test_documents_list(client: httpx.Client) -> None:
     assert bank["updated_at"]
 
 
-
-
 def test_concurrent_searches_and_asks(client: httpx.Client) -> None:
-    queries = ["金融知识", "市场分析能力", "信用卡产品经理", "风险管理", "沟通与协调能力", "数据分析", "客户需求",
-               "产品设计与开发"]
+    queries = [
+        "金融知识",
+        "市场分析能力",
+        "信用卡产品经理",
+        "风险管理",
+        "沟通与协调能力",
+        "数据分析",
+        "客户需求",
+        "产品设计与开发",
+    ]
 
     def one(i: int) -> int:
         q = queries[i % len(queries)]
@@ -158,8 +181,10 @@ def test_concurrent_searches_and_asks(client: httpx.Client) -> None:
 def test_event_loop_not_blocked_by_engine_work(client: httpx.Client) -> None:
     """/healthz answers while searches keep the threadpool busy."""
     with ThreadPoolExecutor(6) as pool:
-        busy = [pool.submit(client.post, "/ask", json={"question": f"产品经理需要什么能力{i}"}, headers=READ)
-                for i in range(5)]
+        busy = [
+            pool.submit(client.post, "/ask", json={"question": f"产品经理需要什么能力{i}"}, headers=READ)
+            for i in range(5)
+        ]
         health = client.get("/healthz", timeout=5.0)
         assert health.status_code == 200
         assert all(f.result().status_code == 200 for f in busy)

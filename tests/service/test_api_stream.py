@@ -45,7 +45,11 @@ class FakeOpenAI:
         yield 'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n'
         yield ": keep-alive\n\n"
         for p in pieces:
-            chunk = {"id": "x", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": p}}]}
+            chunk = {
+                "id": "x",
+                "object": "chat.completion.chunk",
+                "choices": [{"index": 0, "delta": {"content": p}}],
+            }
             yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
         yield "data: [DONE]\n\n"
 
@@ -58,17 +62,31 @@ def fake_llm() -> Any:
     fake.server.stop()
 
 
-def _api(tmp_path_factory: pytest.TempPathFactory, built_data_dir: Path, start_server: Callable[[Settings], Api],
-         **overrides: Any) -> Api:
+def _api(
+    tmp_path_factory: pytest.TempPathFactory,
+    built_data_dir: Path,
+    start_server: Callable[[Settings], Api],
+    **overrides: Any,
+) -> Api:
     data_dir = copy_data_dir(built_data_dir, tmp_path_factory.mktemp("stream") / "data")
     return start_server(make_settings(data_dir, api_key=SecretStr(READ_KEY), **overrides))
 
 
 @pytest.fixture(scope="module")
-def llm_api(tmp_path_factory: pytest.TempPathFactory, built_data_dir: Path,
-            start_server: Callable[[Settings], Api], fake_llm: FakeOpenAI) -> Api:
-    return _api(tmp_path_factory, built_data_dir, start_server, llm_base_url=fake_llm.server.base_url + "/v1",
-                llm_model="fake-model", llm_api_key=SecretStr(LLM_KEY))
+def llm_api(
+    tmp_path_factory: pytest.TempPathFactory,
+    built_data_dir: Path,
+    start_server: Callable[[Settings], Api],
+    fake_llm: FakeOpenAI,
+) -> Api:
+    return _api(
+        tmp_path_factory,
+        built_data_dir,
+        start_server,
+        llm_base_url=fake_llm.server.base_url + "/v1",
+        llm_model="fake-model",
+        llm_api_key=SecretStr(LLM_KEY),
+    )
 
 
 def events(client: httpx.Client, question: str) -> list[tuple[str, dict[str, Any]]]:
@@ -121,8 +139,9 @@ def test_model_failure_falls_back_to_extractive(llm_api: Api, fake_llm: FakeOpen
     fake_llm.mode = "error"
     with llm_api.client() as c:
         evs = events(c, "银行产品经理为什么需要风险管理能力?")
-        extractive = c.post("/ask", json={"question": "银行产品经理为什么需要风险管理能力?", "top_k": 5},
-                            headers=READ).json()
+        extractive = c.post(
+            "/ask", json={"question": "银行产品经理为什么需要风险管理能力?", "top_k": 5}, headers=READ
+        ).json()
     done = evs[-1][1]
     assert done["mode"] == "extractive"
     assert "503" in done["fallback_reason"]
@@ -136,7 +155,9 @@ def test_not_covered_question_never_calls_the_model(llm_api: Api, fake_llm: Fake
     before = len(fake_llm.requests)
     with llm_api.client() as c:
         done = events(c, "量子计算机的基本原理是什么?")[-1][1]
-    assert done["answerable"] is False and "文章中没有找到相关内容" in done["answer"] and done["citations"] == []
+    assert (
+        done["answerable"] is False and "文章中没有找到相关内容" in done["answer"] and done["citations"] == []
+    )
     assert len(fake_llm.requests) == before
 
 
@@ -153,8 +174,9 @@ def test_stream_bad_input_and_auth(client: httpx.Client) -> None:
     assert client.post("/ask/stream", json={"question": "金融"}).status_code == 401
 
 
-def test_unreachable_model_falls_back(tmp_path_factory: pytest.TempPathFactory, built_data_dir: Path,
-                                      start_server: Callable[[Settings], Api]) -> None:
+def test_unreachable_model_falls_back(
+    tmp_path_factory: pytest.TempPathFactory, built_data_dir: Path, start_server: Callable[[Settings], Api]
+) -> None:
     dead = LiveServer(FastAPI())  # reserve a port, never start: connection refused
     api = _api(tmp_path_factory, built_data_dir, start_server, llm_base_url=f"{dead.base_url}/v1")
     with api.client() as c:

@@ -8,18 +8,21 @@ from service.models import check_doc_id
 from service.uploads import derive_doc_id, encoding_of, safe_filename
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("article.txt", "article.txt"),
-    ("../../etc/passwd", "passwd.txt"),
-    ("C:\\Users\\me\\文章.md", "文章.md"),
-    ("a<b>|c.html", "a_b_c.html"),
-    ("  .hidden.txt", "hidden.txt"),
-    ("", "upload.txt"),
-    (None, "upload.txt"),
-    ("...", "upload.txt"),
-    ("ｆｕｌｌｗｉｄｔｈ.txt", "fullwidth.txt"),
-    ("line\nbreak.txt", "line_break.txt"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("article.txt", "article.txt"),
+        ("../../etc/passwd", "passwd.txt"),
+        ("C:\\Users\\me\\文章.md", "文章.md"),
+        ("a<b>|c.html", "a_b_c.html"),
+        ("  .hidden.txt", "hidden.txt"),
+        ("", "upload.txt"),
+        (None, "upload.txt"),
+        ("...", "upload.txt"),
+        ("ｆｕｌｌｗｉｄｔｈ.txt", "fullwidth.txt"),
+        ("line\nbreak.txt", "line_break.txt"),
+    ],
+)
 def test_safe_filename(raw: str | None, expected: str) -> None:
     assert safe_filename(raw) == expected
 
@@ -38,10 +41,16 @@ def test_derive_doc_id_is_deterministic() -> None:
     check_doc_id(h)
 
 
-@pytest.mark.parametrize(("data", "name"), [
-    ("中文".encode(), "utf-8"), ("中文".encode("gb18030"), "gb18030"), (b"\xef\xbb\xbfabc", "utf-8-sig"),
-    ("中文".encode("utf-16"), "utf-16"), (b"plain ascii", "utf-8"),
-])
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        ("中文".encode(), "utf-8"),
+        ("中文".encode("gb18030"), "gb18030"),
+        (b"\xef\xbb\xbfabc", "utf-8-sig"),
+        ("中文".encode("utf-16"), "utf-16"),
+        (b"plain ascii", "utf-8"),
+    ],
+)
 def test_encoding_of(data: bytes, name: str) -> None:
     assert encoding_of(data) == name
 

@@ -1,0 +1,87 @@
+"""`articleqa verify`: check a data folder's published snapshot against its manifest and the store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.snapshot import MANIFEST, SNAPSHOTS, Snapshot, SnapshotError, read_current
+from index.store import Store
+
+
+@dataclass
+class VerifyReport:
+    """`problems` make the data folder unfit to serve; `warnings` don't."""
+
+    version: str = ""
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    checked: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+
+def verify_data_dir(data_dir: Path, store_name: str, version: str | None = None, embedder_id: str | None = None,
+                    dim: int | None = None, dictionary_hash: str | None = None) -> VerifyReport:
+    """Checksums, counts, dimension, SQLite integrity, and citations that reproduce their text."""
+    report = VerifyReport()
+    version = version or read_current(data_dir)
+    if version is None:
+        report.problems.append(f"{data_dir}: no CURRENT pointer (nothing published yet)")
+        return report
+    report.version = version
+    folder = data_dir / SNAPSHOTS / version
+    try:
+        snap = Snapshot.load(folder, embedder_id=embedder_id, dim=dim, dictionary_hash=dictionary_hash, verify=True)
+    except SnapshotError as exc:
+        report.problems.append(str(exc))
+        return report
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        report.checked["files"] = len(manifest["files"])
+        report.checked["passages"] = snap.size
+        meta = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
+        try:
+            if (res := meta.execute("PRAGMA integrity_check").fetchone()[0]) != "ok":
+                report.problems.append(f"snapshot meta.sqlite integrity_check: {res}")
+            passages = meta.execute("SELECT doc_id, char_start, char_end, text FROM passages").fetchall()
+        finally:
+            meta.close()
+    finally:
+        snap.close()
+    store_path = data_dir / store_name
+    if not store_path.exists():
+        report.problems.append(f"{store_path}: the SQLite store is missing")
+        return report
+    store = Store(store_path)
+    try:
+        if (res := store.integrity_check()) != "ok":
+            report.problems.append(f"store integrity_check: {res}")
+        texts: dict[str, str] = {}
+        mismatched = 0
+        for doc_id, start, end, text in passages:
+            if doc_id not in texts:
+                article = store.get_article(doc_id)
+                texts[doc_id] = article.text if article else ""
+            if texts[doc_id][start:end] != text:
+                mismatched += 1
+        report.checked["citations"] = len(passages)
+        if mismatched:
+            report.warnings.append(
+                f"{mismatched} passages of the snapshot no longer match the store's article text "
+                "(articles changed since it was built; the next ingest publishes them)")
+        if manifest.get("store_generation") not in (None, store.generation()):
+            report.warnings.append("the store has changes that are not published yet (run `articleqa ingest`)")
+        docs, n = store.counts()
+        report.checked["store"] = {"documents": docs, "passages": n}
+    finally:
+        store.close()
+    return report
