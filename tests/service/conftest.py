@@ -5,58 +5,18 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from pydantic import SecretStr
-from service_live import ADMIN_KEY, READ_KEY, Api, LiveServer, copy_data_dir, make_settings
 
-from service.app import create_app
 from service.settings import Settings
-from service.wiring import build_engine
+from tests.live_server import ADMIN_KEY, READ_KEY, Api, copy_data_dir, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_CORPUS = ROOT / "corpus"
-
-
-@pytest.fixture(scope="session")
-def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the shipped corpus/ (two Chinese articles)."""
-    return Path(shutil.copytree(SHIPPED_CORPUS, tmp_path_factory.mktemp("corpus") / "corpus"))
-
-
-@pytest.fixture(scope="session")
-def built_data_dir(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
-    """A data folder ingested from the shipped corpus with the default embedder, built once per session.
-
-    Treat it as read-only; tests that write take `copy_data_dir(built_data_dir, tmp_path / "data")`."""
-    data_dir = tmp_path_factory.mktemp("built") / "data"
-    engine = build_engine(make_settings(data_dir))
-    try:
-        report = engine.ingest([corpus_dir])
-    finally:
-        engine.close()
-    assert not report.errors, report.errors
-    assert report.documents == 2
-    return data_dir
-
-
-@pytest.fixture(scope="session")
-def start_server() -> Iterator[Callable[[Settings], Api]]:
-    """Factory: start a live uvicorn server for these settings; all are stopped at the end of the session."""
-    servers: list[LiveServer] = []
-
-    def start(settings: Settings) -> Api:
-        server = LiveServer(create_app(settings)).start()
-        servers.append(server)
-        return Api(server.base_url, settings, server)
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
-from service_live import ADMIN, ADMIN_KEY, READ, Api, make_settings
+from tests.live_server import ADMIN, ADMIN_KEY, READ, Api, make_settings
 
 from service.auth import check_admin, check_read
 from service.settings import Settings

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from service_live import ADMIN, READ, Api
+from tests.live_server import ADMIN, READ, Api
 
 ARTICLE = """火星温室种植指南
 

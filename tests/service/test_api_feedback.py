@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 import pytest
-from service_live import ADMIN, READ
+from tests.live_server import ADMIN, READ
 
 
 def test_feedback_round_trip(client: httpx.Client) -> None:

@@ -7,7 +7,7 @@ import logging
 
 import httpx
 import pytest
-from service_live import ADMIN_KEY, READ, READ_KEY, Api
+from tests.live_server import ADMIN_KEY, READ, READ_KEY, Api
 
 
 def test_healthz(client: httpx.Client) -> None:

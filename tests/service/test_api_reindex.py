@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from service_live import ADMIN, Api, make_settings
+from tests.live_server import ADMIN, Api, make_settings
 
 from index.lock import WriteLock
 from service.settings import Settings

@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from service_live import ADMIN, ADMIN_KEY, copy_data_dir, make_settings
+from tests.live_server import ADMIN, ADMIN_KEY, copy_data_dir, make_settings
 
 from service.app import create_app
 from service.wiring import build_engine

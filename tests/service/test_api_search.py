@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from service_live import READ
+from tests.live_server import READ
 
 
 def test_search_returns_cited_highlighted_hits(client: httpx.Client) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service_live import ADMIN_KEY, copy_data_dir
+from tests.live_server import ADMIN_KEY, copy_data_dir
 
 from service.server import is_loopback
 

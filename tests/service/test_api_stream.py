@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import SecretStr
-from service_live import READ, READ_KEY, Api, LiveServer, copy_data_dir, make_settings
+from tests.live_server import READ, READ_KEY, Api, LiveServer, copy_data_dir, make_settings
 
 from service.settings import Settings
 

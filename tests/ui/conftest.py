@@ -6,8 +6,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from streamlit.testing.v1 import AppTest
-from ui_fake_api import ADMIN_KEY, FakeApi, free_port
+from ui_fake_api import FakeApi, free_port
+
+from service.settings import Settings
+from tests.live_server import ADMIN_KEY as LIVE_ADMIN_KEY
+from tests.live_server import Api, copy_data_dir, make_settings
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 
@@ -29,22 +34,25 @@ def fake_url(fake_api: FakeApi) -> str:
     return fake_api.url
 
 
-@pytest.fixture
-def api_url(fake_url: str) -> str:
-    """Base URL of the API the page talks to.
+@pytest.fixture(scope="session")
+def real_api(tmp_path_factory: pytest.TempPathFactory, built_data_dir: Path,
+             start_server: Callable[[Settings], Api]) -> Api:
+    """The real service on a free loopback port, over a private copy of the shipped corpus's index."""
+    data_dir = copy_data_dir(built_data_dir, tmp_path_factory.mktemp("ui-api") / "data")
+    return start_server(make_settings(data_dir, admin_key=SecretStr(LIVE_ADMIN_KEY)))
 
-    Stand-in: today the fake from ui_fake_api.py. To run the page tests against the real service,
-    change only this fixture (and `admin_key`) to start `service` on a free loopback port with a
-    small temporary index (ARTICLEQA_ADMIN_KEY set) and return its URL; tests that use `fake_url`
-    keep checking the page's requests against the fake.
-    """
-    return fake_url
+
+@pytest.fixture
+def api_url(real_api: Api) -> str:
+    """Base URL of the API the page talks to: the real service (tests that inspect what the page
+    sent use `fake_url` instead)."""
+    return real_api.base_url
 
 
 @pytest.fixture
 def admin_key() -> str:
     """The admin key the API at `api_url` accepts for writes."""
-    return ADMIN_KEY
+    return LIVE_ADMIN_KEY
 
 
 @pytest.fixture

@@ -202,3 +202,18 @@ def test_question_text_is_shown_literally(page: Page, api_url: str, question: st
     shown = at.chat_message[0].markdown[0].value
     assert "\\<script\\>" in shown or "\\*\\*" in shown
     assert "<script>" not in html_of(at)
+
+
+def test_feedback_lands_in_the_real_store(page: Page, real_api, admin_key: str) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    at = ask(page(real_api.base_url), COVERED)
+    reply = at.chat_message[1]
+    reply.segmented_control[0].set_value("not_helpful")
+    reply.text_input[0].input("希望列出每种卡的年费")
+    reply.button[0].click()
+    at.run()
+    assert not at.exception
+    rows = httpx.get(f"{real_api.base_url}/feedback", headers={"X-API-Key": admin_key}, timeout=10).json()
+    mine = [r for r in rows if r["comment"] == "希望列出每种卡的年费"]
+    assert len(mine) == 1 and mine[0]["question"] == COVERED and mine[0]["helpful"] is False
