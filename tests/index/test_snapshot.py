@@ -123,7 +123,8 @@ def test_old_snapshot_is_kept_while_a_reader_holds_it(engine_factory, tiny_corpu
     reader = engine.searcher()  # a request in flight keeps this snapshot
     first = reader.snapshot.folder
     for i in range(3):
-        (tiny_corpus / f"n{i}.txt").write_text(f"新文章{i}\n\n一、内容\n\n第{i}篇关于积分兑换的文章。", encoding="utf-8")
+        text = f"新文章{i}\n\n一、内容\n\n第{i}篇关于积分兑换的文章。"
+        (tiny_corpus / f"n{i}.txt").write_text(text, encoding="utf-8")
         engine.ingest([tiny_corpus])
     assert first.exists()  # pruning skipped it: its reader is still working
     assert reader.search("白金卡的年费", top_k=1).hits

@@ -8,10 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
-from tests.live_server import ADMIN, ADMIN_KEY, READ, Api, make_settings
 
 from service.auth import check_admin, check_read
 from service.settings import Settings
+from tests.live_server import ADMIN, ADMIN_KEY, READ, Api, make_settings
 
 READS = [
     ("POST", "/search", {"query": "金融"}),

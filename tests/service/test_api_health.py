@@ -7,6 +7,7 @@ import logging
 
 import httpx
 import pytest
+
 from tests.live_server import ADMIN_KEY, READ, READ_KEY, Api
 
 

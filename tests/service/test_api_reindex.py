@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.live_server import ADMIN, Api, make_settings
 
 from index.lock import WriteLock
 from service.settings import Settings
+from tests.live_server import ADMIN, Api, make_settings
 
 TINY = """深海探测
 

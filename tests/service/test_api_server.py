@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.live_server import ADMIN_KEY, copy_data_dir
 
 from service.server import is_loopback
+from tests.live_server import ADMIN_KEY, copy_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
