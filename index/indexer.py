@@ -333,9 +333,16 @@ def _origin(folder: Path) -> str:
 def _expand(paths: Iterable[Path], report: IngestReport) -> Iterable[tuple[Path, str]]:
     for p in paths:
         if p.is_dir():
+            root = p.resolve()
             for f in sorted(p.iterdir()):
-                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and not f.name.startswith("."):
-                    yield f, _origin(p)
+                if not (f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and not f.name.startswith(".")):
+                    continue
+                if not f.resolve().is_relative_to(root):
+                    # A link out of the folder: the corpus folder is what an operator vetted.
+                    report.errors.append({"file": str(f), "error": f"{f}: links to {f.resolve()}, outside {root}; "
+                                                                  "refused"})
+                    continue
+                yield f, _origin(p)
         elif p.is_file():
             yield p, f"file:{p.resolve()}"
         else:

@@ -13,7 +13,7 @@ from ingest.types import Article
 from ingest.webpage import read_webpage_text
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
-MAX_ARTICLE_BYTES = 20 * 1024 * 1024
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024  # one article; bigger files are dumps, not articles (same as the API cap)
 
 
 class ArticleError(ValueError):

@@ -113,3 +113,23 @@ def test_second_writer_times_out_naming_the_holder(tmp_path: Path) -> None:
     t.join()
     with WriteLock(tmp_path, timeout=1):
         pass
+
+
+def test_hostile_corpus_entries(engine_factory, tiny_corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    outside = tmp_path / "secret.txt"
+    outside.write_text("机密\n\n一、内容\n\n不应被索引的文件。", encoding="utf-8")
+    (tiny_corpus / "link.txt").symlink_to(outside)
+    (tiny_corpus / "Risk.MD").write_text("# 另一篇\n\n## 一、内容\n\n同名文件。", encoding="utf-8")  # same id as risk.md
+    big = "大文件\n\n一、内容\n\n" + "信用卡的年费与积分规则说明。" * 250_000  # about 10 MB of UTF-8
+    (tiny_corpus / "big.txt").write_text(big, encoding="utf-8")
+    (tiny_corpus / "chrome.html").write_text("<html><body><script>alert(1)</script><nav>首页</nav></body></html>",
+                                             encoding="utf-8")
+    engine = engine_factory()
+    report = engine.ingest([tiny_corpus])
+    errors = {Path(e["file"]).name: e["error"] for e in report.errors}
+    assert "outside" in errors["link.txt"]
+    assert "same name" in errors["risk.md"] or "same name" in errors["Risk.MD"]
+    assert "limit" in errors["big.txt"]
+    assert "no article text" in errors["chrome.html"]
+    assert "card-types" in report.added and "ux" in report.added
+    assert all("不应被索引" not in h.text for h in engine.search("机密文件", top_k=10).hits)
