@@ -119,7 +119,8 @@ def test_hostile_corpus_entries(engine_factory, tiny_corpus: Path, tmp_path: Pat
     outside = tmp_path / "secret.txt"
     outside.write_text("机密\n\n一、内容\n\n不应被索引的文件。", encoding="utf-8")
     (tiny_corpus / "link.txt").symlink_to(outside)
-    (tiny_corpus / "Risk.MD").write_text("# 另一篇\n\n## 一、内容\n\n同名文件。", encoding="utf-8")  # same id as risk.md
+    # Risk.MD gets the same document id as risk.md
+    (tiny_corpus / "Risk.MD").write_text("# 另一篇\n\n## 一、内容\n\n同名文件。", encoding="utf-8")
     big = "大文件\n\n一、内容\n\n" + "信用卡的年费与积分规则说明。" * 250_000  # about 10 MB of UTF-8
     (tiny_corpus / "big.txt").write_text(big, encoding="utf-8")
     (tiny_corpus / "chrome.html").write_text("<html><body><script>alert(1)</script><nav>首页</nav></body></html>",
