@@ -189,3 +189,15 @@ def test_event_loop_not_blocked_by_engine_work(client: httpx.Client) -> None:
         health = client.get("/healthz", timeout=5.0)
         assert health.status_code == 200
         assert all(f.result().status_code == 200 for f in busy)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["长" * 10_000, "信用卡\x00\x07\x1b年费", "💳信用卡😀有哪些", "CRM系统 and 信用卡 評分", "的了吗呢", "？？？！！！",
+     "\u200b\u200b", "<script>alert(1)</script>", "' OR 1=1 --"],
+)
+def test_hostile_queries_get_422_or_an_answer(client: httpx.Client, query: str) -> None:
+    for r in (client.post("/search", json={"query": query}, headers=READ),
+              client.post("/ask", json={"question": query}, headers=READ)):
+        assert r.status_code in (200, 422), (query[:20], r.status_code, r.text[:200])
+        assert r.json()  # JSON either way
