@@ -138,13 +138,17 @@ def test_upload_with_wrong_key_is_refused(page: Page, api_url: str) -> None:
 # The tests below inspect what the fake API received or rely on its data, so they stay on the fake.
 
 
-def test_feedback_is_posted(page: Page, fake_api: FakeApi, fake_url: str) -> None:
-    at = ask(page(fake_url), COVERED)
+def give_feedback(at: AppTest, comment: str) -> AppTest:
+    """Mark the first answer not helpful with a comment and send it."""
     reply = at.chat_message[1]
     reply.segmented_control[0].set_value("not_helpful")
-    reply.text_input[0].input("想看到更多卡种")
+    reply.text_input[0].input(comment)
     reply.button[0].click()
-    at.run()
+    return at.run()
+
+
+def test_feedback_is_posted(page: Page, fake_api: FakeApi, fake_url: str) -> None:
+    at = give_feedback(ask(page(fake_url), COVERED), "想看到更多卡种")
     assert not at.exception
     assert "已收到反馈" in texts_of(at, "caption")
     (sent,) = fake_api.state.feedback
@@ -207,12 +211,7 @@ def test_question_text_is_shown_literally(page: Page, api_url: str, question: st
 def test_feedback_lands_in_the_real_store(page: Page, real_api, admin_key: str) -> None:  # type: ignore[no-untyped-def]
     import httpx
 
-    at = ask(page(real_api.base_url), COVERED)
-    reply = at.chat_message[1]
-    reply.segmented_control[0].set_value("not_helpful")
-    reply.text_input[0].input("希望列出每种卡的年费")
-    reply.button[0].click()
-    at.run()
+    at = give_feedback(ask(page(real_api.base_url), COVERED), "希望列出每种卡的年费")
     assert not at.exception
     rows = httpx.get(f"{real_api.base_url}/feedback", headers={"X-API-Key": admin_key}, timeout=10).json()
     mine = [r for r in rows if r["comment"] == "希望列出每种卡的年费"]
