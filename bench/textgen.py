@@ -26,12 +26,19 @@ _ENDS = tuple("。！？；!?;”’」』)）")
 _SPACES = re.compile(r"\s+")
 _HEADING = re.compile(r"^[一二三四五六七八九十]+[、.．]\s*(.{2,20})$")
 _CN_NUMBERS = "一二三四五六七八九十"
-_FALLBACK_HEADINGS = ("背景与现状", "主要做法", "风险与挑战", "数据分析", "用户需求", "发展趋势", "案例分析", "注意事项")
+_FALLBACK_HEADINGS = (
+    "背景与现状", "主要做法", "风险与挑战", "数据分析", "用户需求", "发展趋势", "案例分析", "注意事项",
+)
 
 
 def clean(text: str) -> str:
     """One line, single spaces: what the readers keep of a paragraph unchanged."""
     return _SPACES.sub(" ", text).strip()
+
+
+def usable(paragraph: str) -> bool:
+    """False for a paragraph the page reader would take for page chrome (it would end the article there)."""
+    return not (is_end_marker(paragraph) or is_noise_line(paragraph))
 
 
 def sentences_of(paragraph: str) -> list[str]:
@@ -89,9 +96,10 @@ class TextPool:
                     seen.add(win)
                     windows.append(win)
                 start = end if total <= MAX_CHARS else start + 1
+        rng.shuffle(windows)
+        windows = [w for w in windows if usable(self.text(w))]
         if len(windows) < count:
             raise ValueError(f"the sources give {len(windows)} distinct paragraphs, {count} were asked for")
-        rng.shuffle(windows)
         return windows[:count]
 
 
@@ -192,3 +200,17 @@ def raw_page(spec: ArticleSpec, text_of: list[str], teaser: str = "") -> str:
         "登录后才能评论",
     ]
     return "\n\n".join(lines) + "\n\n" + "\n".join(chrome) + "\n"
+
+
+def fragment_queries(pool: TextPool, n: int, seed: int = 23) -> list[str]:
+    """n distinct keyword-style queries: a clause of a random pool sentence, 6–24 characters."""
+    rng = random.Random(seed)
+    out: dict[str, None] = {}
+    for _ in range(n * 20):
+        if len(out) >= n:
+            break
+        clauses = [c.strip("。！？；!?;”’」』)） ") for c in re.split(r"[，,：:]", rng.choice(pool.sentences))]
+        clauses = [c for c in clauses if len(c) >= 6]
+        if clauses:
+            out[rng.choice(clauses)[:24]] = None
+    return list(out)

@@ -193,7 +193,7 @@ def evaluate_beir(searcher: Searcher, queries: dict[str, str], qrels: dict[str, 
         docs: list[str] = []
         seen: set[str] = set()
         for row in ranking.rows:
-            d = snap.doc_ids[int(snap.row_doc[int(row)])]
+            d = snap.doc_of_row(int(row))
             if d not in seen:
                 seen.add(d)
                 docs.append(d)

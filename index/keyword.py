@@ -10,6 +10,11 @@ import bm25s
 import numpy as np
 
 
+def lucene_idf(n: int, df: int) -> float:
+    """BM25 IDF as bm25s computes it for method="lucene" (0 for terms no passage contains)."""
+    return float(np.log(1 + (n - df + 0.5) / (df + 0.5))) if df > 0 else 0.0
+
+
 class KeywordIndex:
     """BM25 (Lucene variant) over pre-tokenised passages; row i is passage row i of the snapshot."""
 
@@ -45,19 +50,28 @@ class KeywordIndex:
         if weights is None:
             return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
         total = np.zeros(self._size, dtype=np.float32)
-        for term in dict.fromkeys(known):
+        for term in known:  # a term the query repeats counts again, as in get_scores
             total += np.float32(weights.get(term, 1.0)) * np.asarray(self._bm25.get_scores([term]), np.float32)
         return total
 
+    def postings(self, term: str) -> np.ndarray:
+        """Rows that contain `term`."""
+        if self._bm25 is None or term not in self._vocab:
+            return np.zeros(0, dtype=np.int64)
+        indptr = np.asarray(self._bm25.scores["indptr"])
+        col = self._vocab[term]
+        if col + 1 >= len(indptr):
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(self._bm25.scores["indices"][indptr[col] : indptr[col + 1]], dtype=np.int64)
+
+    def document_frequency(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many passages contain each term."""
+        df = self._document_frequencies()
+        return {t: int(df[self._vocab[t]]) if df is not None and t in self._vocab else 0 for t in terms}
+
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """Lucene IDF of each term (0 for terms no passage contains)."""
-        n = max(self._size, 1)
-        df = self._document_frequencies()
-        out = {}
-        for t in terms:
-            d = float(df[self._vocab[t]]) if t in self._vocab and df is not None else 0.0
-            out[t] = float(np.log(1 + (n - d + 0.5) / (d + 0.5))) if d > 0 else 0.0
-        return out
+        return {t: lucene_idf(self._size, d) for t, d in self.document_frequency(terms).items()}
 
     def _document_frequencies(self) -> np.ndarray | None:
         if self._bm25 is None:

@@ -106,7 +106,7 @@ class Searcher:
         if snap.size == 0 or (allowed is not None and len(allowed) == 0):
             return empty
         qvec = self.query_vector(query) if p.mode != "keyword" else None
-        kw_all = (snap.keyword.scores(snap.keyword.known(terms)) if p.mode != "dense"
+        kw_all = (snap.keyword_scores(terms) if p.mode != "dense"
                   else np.zeros(snap.size, np.float32))
         n_cand = max(p.candidates, n)
         if allowed is not None:
@@ -114,7 +114,7 @@ class Searcher:
         else:
             cand_set: set[int] = set()
             if qvec is not None:
-                _, found = snap.dense.search(qvec, n_cand)
+                found = snap.dense_search(qvec, n_cand)
                 cand_set.update(int(r) for r in found)
             if p.mode != "dense" and kw_all.any():
                 k = min(n_cand, snap.size)
@@ -123,7 +123,7 @@ class Searcher:
             cand = np.array(sorted(cand_set), dtype=np.int64)
         if len(cand) == 0:
             return empty
-        dense = (snap.dense.vectors(cand) @ qvec) if qvec is not None else np.zeros(len(cand), np.float32)
+        dense = (snap.dense_vectors(cand) @ qvec) if qvec is not None else np.zeros(len(cand), np.float32)
         kw = kw_all[cand]
         if p.mode == "dense":
             fused = dense
@@ -159,7 +159,7 @@ class Searcher:
             return 0.0
         top = self.snapshot.rows([int(ranking.rows[0])])[0]
         cov = term_coverage(ranking.terms, set(top.tokens.split()), self.segmenter.weight)
-        known = len(self.snapshot.keyword.known(ranking.terms))
+        known = len(self.snapshot.known(ranking.terms))
         return confidence(query, cov, ranking.dense_top, known, (params or self.params).confidence)
 
     def _dedupe(self, snap: Snapshot, ranked: np.ndarray, top_k: int) -> list[int]:

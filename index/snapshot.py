@@ -8,19 +8,20 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from index.dense import DenseIndex
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, lucene_idf
+from index.segment import DocumentTuple, PassageRow, PassageTuple, Segment, write_segment
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+DELTA = "delta"  # the delta segment's folder inside a snapshot
 READERS = ".readers"  # processes that have the snapshot loaded hold a shared flock on it
 CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
@@ -28,23 +29,6 @@ SNAPSHOTS = "snapshots"
 
 class SnapshotError(RuntimeError):
     """A snapshot is missing, incomplete, corrupted, or was built differently from what is asked."""
-
-
-@dataclass(frozen=True)
-class PassageRow:
-    """A passage as a snapshot stores it, with its article's title and URL for the citation."""
-
-    row: int
-    passage_id: str
-    doc_id: str
-    section: str
-    paragraph: int
-    char_start: int
-    char_end: int
-    text: str
-    tokens: str
-    title: str
-    url: str
 
 
 def fsync_dir(path: Path) -> None:
@@ -95,43 +79,42 @@ def next_version(data_dir: Path) -> str:
 def write_snapshot(
     folder: Path,
     manifest: dict[str, Any],
-    rows: list[tuple[str, str, int, str, int, int, int, str, str]],
-    documents: list[tuple[str, str, str, str, str, str]],
+    rows: list[PassageTuple],
+    documents: list[DocumentTuple],
     dense: DenseIndex,
     keyword: KeywordIndex,
+    base: tuple[Path, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Write every file of a snapshot into `folder` (not yet published) and return its manifest."""
+    """Write every file of a snapshot into `folder` (not yet published) and return its manifest.
+
+    With `base` (a published snapshot folder and its manifest), the rows form a delta segment in
+    `delta/` and the base segment's files are hard links to the base's (immutable) files, with
+    their checksums taken over from its manifest instead of recomputed."""
     folder.mkdir(parents=True)
-    dense.save(folder / "dense.faiss")
-    keyword.save(folder / "keyword")
-    meta = sqlite3.connect(folder / "meta.sqlite")
-    try:
-        meta.executescript(
-            "CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT, url TEXT, publisher TEXT,"
-            " published_at TEXT, updated_at TEXT);"
-            "CREATE TABLE passages (row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE, doc_id TEXT, ordinal INTEGER,"
-            " section TEXT, paragraph INTEGER, char_start INTEGER, char_end INTEGER, text TEXT, tokens TEXT);"
-        )
-        meta.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?)", documents)
-        meta.executemany(
-            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?)", [(i, *r) for i, r in enumerate(rows)]
-        )
-        meta.commit()
-    finally:
-        meta.close()
-    doc_index = {d[0]: i for i, d in enumerate(documents)}
-    np.save(folder / "row_doc.npy", np.array([doc_index[r[1]] for r in rows], dtype=np.int32))
+    files: dict[str, Any] = {}
+    if base is None:
+        write_segment(folder, rows, documents, dense, keyword)
+    else:
+        base_folder, base_manifest = base
+        for name, info in base_manifest["files"].items():
+            if name.startswith("delta/"):
+                continue
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            os.link(base_folder / name, folder / name)
+            files[name] = info
+        write_segment(folder / DELTA, rows, documents, dense, keyword)
     (folder / READERS).touch()
-    files = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != READERS):
-        files[str(path.relative_to(folder))] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
-    manifest = {**manifest, "format": FORMAT_VERSION, "files": files}
-    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    for path in folder.rglob("*"):
-        if path.is_file():
+        name = str(path.relative_to(folder))
+        if name not in files:
+            files[name] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
             with open(path, "rb") as f:
                 os.fsync(f.fileno())
-    fsync_dir(folder)
+    manifest = {**manifest, "format": FORMAT_VERSION, "files": files}
+    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    for d in (folder / DELTA, folder / "keyword", folder):
+        if d.exists():
+            fsync_dir(d)
     return manifest
 
 
@@ -196,18 +179,31 @@ def _pid_alive(pid: int) -> bool:
 
 
 class Snapshot:
-    """A loaded, read-only snapshot: dense and keyword indexes plus the passage table."""
+    """A loaded, read-only snapshot: a base segment, optionally a delta segment of articles changed
+    since the base was built, and the base articles that the delta replaces or that were deleted.
 
-    def __init__(self, folder: Path, manifest: dict[str, Any], dense: DenseIndex, keyword: KeywordIndex,
-                 row_doc: np.ndarray, doc_ids: list[str]) -> None:
+    Rows are numbered globally: base rows first, then delta rows. Dead rows (of replaced or deleted
+    articles) are never returned."""
+
+    def __init__(self, folder: Path, manifest: dict[str, Any], base: Segment, delta: Segment | None,
+                 deleted_docs: frozenset[str]) -> None:
         self.folder = folder
         self.manifest = manifest
-        self.dense = dense
-        self.keyword = keyword
-        self.row_doc = row_doc
-        self.doc_ids = doc_ids
-        self.doc_index = {d: i for i, d in enumerate(doc_ids)}
-        self._meta = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+        self.base = base
+        self.delta = delta
+        self.deleted_docs = deleted_docs
+        # The base segment's indexes, for callers that look at one index (benchmarks).
+        self.dense = base.dense
+        self.keyword = base.keyword
+        self.doc_ids = base.doc_ids + (delta.doc_ids if delta else [])
+        if delta is None:
+            self.row_doc: np.ndarray = base.row_doc
+        else:
+            self.row_doc = np.concatenate([np.asarray(base.row_doc), np.asarray(delta.row_doc) + len(base.doc_ids)])
+        self.live = np.ones(len(self.row_doc), dtype=bool)
+        if deleted_docs:
+            dead = [i for i, d in enumerate(base.doc_ids) if d in deleted_docs]
+            self.live[: len(base)] = ~np.isin(np.asarray(base.row_doc), dead)
         self._lock = threading.Lock()
         self._lease: int | None = os.open(folder / READERS, os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(self._lease, fcntl.LOCK_SH)
@@ -218,7 +214,12 @@ class Snapshot:
 
     @property
     def size(self) -> int:
+        """Rows, dead ones included (the length of every per-row array)."""
         return len(self.row_doc)
+
+    @property
+    def segments(self) -> list[Segment]:
+        return [self.base] + ([self.delta] if self.delta is not None else [])
 
     @classmethod
     def load(cls, folder: Path, embedder_id: str | None = None, dim: int | None = None,
@@ -240,63 +241,107 @@ class Snapshot:
         problems = verify_files(folder, manifest, checksums=verify)
         if problems:
             raise SnapshotError(f"snapshot {folder}: " + "; ".join(problems))
+        seg = manifest.get("segments", {})
+        kind = manifest["dense"]["kind"]
         try:
-            dense = DenseIndex.load(folder / "dense.faiss", manifest["dense"]["kind"])
-            keyword = KeywordIndex.load(folder / "keyword")
-            row_doc = np.load(folder / "row_doc.npy", mmap_mode="r")
-            meta = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
-            try:
-                doc_ids = [r[0] for r in meta.execute("SELECT doc_id FROM documents ORDER BY rowid")]
-            finally:
-                meta.close()
-        except SnapshotError:
-            raise
+            base = Segment(folder, kind)
+            delta = Segment(folder / DELTA, kind, offset=len(base)) if seg.get("delta_rows") else None
         except Exception as exc:  # any library error here means damaged files
             raise SnapshotError(f"snapshot {folder}: cannot be loaded ({type(exc).__name__}: {exc})") from exc
-        n = int(manifest["counts"]["passages"])
-        if not (len(dense) == len(keyword) == len(row_doc) == n):
-            raise SnapshotError(
-                f"snapshot {folder}: manifest says {n} passages but dense has {len(dense)}, "
-                f"keyword {len(keyword)}, row map {len(row_doc)}"
-            )
-        if len(dense) and dense.dim != int(manifest["embedder"]["dim"]):
-            raise SnapshotError(
-                f"snapshot {folder}: dense index dimension {dense.dim} != manifest {manifest['embedder']['dim']}"
-            )
-        return cls(folder, manifest, dense, keyword, row_doc, doc_ids)
+        expected = [("base", base, int(seg.get("base_rows", manifest["counts"]["passages"])))]
+        if delta is not None:
+            expected.append(("delta", delta, int(seg["delta_rows"])))
+        for name, part, n in expected:
+            if not (len(part.dense) == len(part.keyword) == len(part) == n):
+                raise SnapshotError(
+                    f"snapshot {folder}: manifest says {n} {name} passages but dense has {len(part.dense)}, "
+                    f"keyword {len(part.keyword)}, row map {len(part)}"
+                )
+            if len(part.dense) and part.dense.dim != int(manifest["embedder"]["dim"]):
+                raise SnapshotError(f"snapshot {folder}: dense index dimension {part.dense.dim} != manifest "
+                                    f"{manifest['embedder']['dim']}")
+        return cls(folder, manifest, base, delta, frozenset(seg.get("deleted_docs", ())))
+
+    # -- retrieval over all segments ----------------------------------------------------------
+
+    def known(self, terms: Sequence[str]) -> list[str]:
+        """Query terms some passage contains."""
+        return [t for t in terms if any(t in s.keyword.known([t]) for s in self.segments)]
+
+    def keyword_scores(self, terms: Sequence[str]) -> np.ndarray:
+        """BM25 of every row. With a delta, each segment's scores are rescaled to IDFs over all live
+        passages (segment-local IDFs would overrate terms that are rare in the small delta)."""
+        known = self.known(terms)
+        if self.delta is None and not self.deleted_docs:
+            return self.base.keyword.scores(known)
+        n_live = int(self.live.sum())
+        # Document frequencies over live rows only: replaced and deleted articles no longer count.
+        df_total = {t: sum(int(self.live[s.keyword.postings(t) + s.offset].sum()) for s in self.segments)
+                    for t in set(known)}
+        parts = []
+        for s in self.segments:
+            local = s.keyword.idf(list(df_total))
+            weights = {t: (lucene_idf(n_live, df_total[t]) / local[t]) if local[t] else 0.0 for t in df_total}
+            parts.append(s.keyword.scores(s.keyword.known(known), weights))
+        scores = np.concatenate(parts)
+        scores[~self.live] = 0.0
+        return scores
+
+    def dense_search(self, query: np.ndarray, k: int) -> np.ndarray:
+        """Global rows of the k nearest live passages, best first."""
+        found: list[tuple[float, int]] = []
+        dead = int(len(self.live) - self.live.sum())
+        for s in self.segments:
+            scores, rows = s.dense.search(query, k + (dead if s is self.base else 0))
+            found += [(float(sc), int(r) + s.offset) for sc, r in zip(scores, rows, strict=True)
+                      if self.live[int(r) + s.offset]]
+        found.sort(key=lambda x: -x[0])
+        return np.array([r for _, r in found[:k]], dtype=np.int64)
+
+    def dense_vectors(self, rows: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(rows), self.base.dense.dim), dtype=np.float32)
+        for s in self.segments:
+            mask = (rows >= s.offset) & (rows < s.offset + len(s))
+            if mask.any():
+                out[mask] = s.dense.vectors(rows[mask] - s.offset)
+        return out
+
+    def doc_of_row(self, row: int) -> str:
+        return self.doc_ids[int(self.row_doc[int(row)])]
 
     def rows(self, rows: list[int]) -> list[PassageRow]:
         """Passage rows in the order asked."""
-        if not rows:
-            return []
-        marks = ",".join("?" * len(rows))
+        found: dict[int, PassageRow] = {}
         with self._lock:
-            found = self._meta.execute(
-                "SELECT p.row, p.passage_id, p.doc_id, p.section, p.paragraph, p.char_start, p.char_end, p.text,"
-                f" p.tokens, d.title, d.url FROM passages p JOIN documents d USING (doc_id) WHERE p.row IN ({marks})",
-                [int(r) for r in rows],
-            ).fetchall()
-        by_row = {r[0]: PassageRow(*r) for r in found}
-        return [by_row[int(r)] for r in rows if int(r) in by_row]
+            for s in self.segments:
+                local = [int(r) - s.offset for r in rows if s.offset <= int(r) < s.offset + len(s)]
+                found.update(s.rows(local))
+        return [found[int(r)] for r in rows if int(r) in found]
 
     def rows_of_docs(self, doc_ids: list[str]) -> np.ndarray:
-        wanted = [self.doc_index[d] for d in doc_ids if d in self.doc_index]
-        if not wanted:
+        wanted = {d for d in doc_ids}
+        indexes = [i for i, d in enumerate(self.doc_ids) if d in wanted]
+        if not indexes:
             return np.zeros(0, dtype=np.int64)
-        return np.flatnonzero(np.isin(self.row_doc, wanted))
+        return np.flatnonzero(np.isin(self.row_doc, indexes) & self.live)
 
     def documents(self) -> list[dict[str, Any]]:
         with self._lock:
-            rows = self._meta.execute(
-                "SELECT d.doc_id, d.title, d.url, d.updated_at, COUNT(p.row) FROM documents d "
-                "LEFT JOIN passages p USING (doc_id) GROUP BY d.doc_id ORDER BY d.doc_id"
-            ).fetchall()
-        return [{"doc_id": r[0], "title": r[1], "url": r[2], "updated_at": r[3], "passages": r[4]} for r in rows]
+            docs = {d["doc_id"]: d for d in self.base.documents() if d["doc_id"] not in self.deleted_docs}
+            if self.delta is not None:
+                docs.update({d["doc_id"]: d for d in self.delta.documents()})
+        return [docs[k] for k in sorted(docs)]
+
+    def passages(self) -> list[tuple[int, str, int, int, str]]:
+        """Every live passage as (row, doc_id, char_start, char_end, text)."""
+        with self._lock:
+            return [p for s in self.segments for p in s.passages() if self.live[p[0]]]
 
     def close(self) -> None:
         """Release the snapshot; a prune may then delete its files."""
         with self._lock:
-            self._meta.close()
+            for s in self.segments:
+                s.close()
             if self._lease is not None:
                 os.close(self._lease)  # drops the shared flock
                 self._lease = None

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS articles (
     sections TEXT NOT NULL,
     metadata TEXT NOT NULL DEFAULT '{}',
     updated_at TEXT NOT NULL,
-    simhash TEXT NOT NULL DEFAULT ''
+    simhash TEXT NOT NULL DEFAULT '',
+    generation INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
 CREATE INDEX IF NOT EXISTS articles_origin ON articles(origin);
@@ -81,11 +82,12 @@ class StoredArticle:
     updated_at: str
 
 
-def _bump_generation(c: sqlite3.Connection) -> None:
+def _bump_generation(c: sqlite3.Connection) -> int:
     c.execute(
         "INSERT INTO meta VALUES ('generation', '1') "
         "ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
     )
+    return int(c.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
 
 
 def now_iso() -> str:
@@ -115,6 +117,8 @@ class Store:
             columns = {r[1] for r in self._conn.execute("PRAGMA table_info(articles)")}
             if "simhash" not in columns:  # databases from before near-duplicate detection
                 self._conn.execute("ALTER TABLE articles ADD COLUMN simhash TEXT NOT NULL DEFAULT ''")
+            if "generation" not in columns:  # databases from before delta snapshots
+                self._conn.execute("ALTER TABLE articles ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         with self._lock:
@@ -154,14 +158,14 @@ class Store:
             [[s.title, s.start, s.end, s.kind] for s in article.sections], ensure_ascii=False
         )
         with self.transaction() as c:
-            _bump_generation(c)
+            generation = _bump_generation(c)
             c.execute("DELETE FROM articles WHERE doc_id=?", (article.doc_id,))
             c.execute(
-                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     article.doc_id, article.title, article.url, article.publisher, article.published_at,
                     article.source, origin, article.content_hash, article.text, sections,
-                    json.dumps(article.metadata, ensure_ascii=False), now_iso(), f"{fingerprint:016x}",
+                    json.dumps(article.metadata, ensure_ascii=False), now_iso(), f"{fingerprint:016x}", generation,
                 ),
             )
             c.executemany(
@@ -238,18 +242,35 @@ class Store:
 
     # -- what a snapshot is built from ----------------------------------------------------------
 
-    def iter_index_rows(self, embedder_id: str) -> Iterator[tuple[str, str, int, str, int, int, int, str, str,
-                                                                    bytes | None]]:
-        """Every passage in a stable order, with its tokens and its vector for `embedder_id` (or None)."""
+    def iter_index_rows(self, embedder_id: str, doc_ids: Sequence[str] | None = None) -> Iterator[
+            tuple[str, str, int, str, int, int, int, str, str, bytes | None]]:
+        """Passages (all, or of `doc_ids`) in a stable order, with tokens and the vector for `embedder_id`."""
+        sql = ("SELECT p.passage_id, p.doc_id, p.ordinal, p.section, p.paragraph, p.char_start, p.char_end, "
+               "p.text, p.tokens, v.vector FROM passages p "
+               "LEFT JOIN vectors v ON v.passage_id=p.passage_id AND v.embedder=?")
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT p.passage_id, p.doc_id, p.ordinal, p.section, p.paragraph, p.char_start, p.char_end, "
-                "p.text, p.tokens, v.vector FROM passages p "
-                "LEFT JOIN vectors v ON v.passage_id=p.passage_id AND v.embedder=? "
-                "ORDER BY p.doc_id, p.ordinal",
-                (embedder_id,),
-            ).fetchall()
+            if doc_ids is None:
+                rows = self._conn.execute(sql + " ORDER BY p.doc_id, p.ordinal", (embedder_id,)).fetchall()
+            else:
+                rows = []
+                wanted = sorted(doc_ids)
+                for i in range(0, len(wanted), 500):
+                    part = wanted[i : i + 500]
+                    rows += self._conn.execute(
+                        sql + f" WHERE p.doc_id IN ({','.join('?' * len(part))}) ORDER BY p.doc_id, p.ordinal",
+                        [embedder_id, *part]).fetchall()
         yield from rows
+
+    def changed_since(self, generation: int) -> list[str]:
+        """Articles written after the store reached `generation`."""
+        with self._lock:
+            rows = self._conn.execute("SELECT doc_id FROM articles WHERE generation > ? ORDER BY doc_id",
+                                      (generation,)).fetchall()
+        return [r[0] for r in rows]
+
+    def doc_ids(self) -> set[str]:
+        with self._lock:
+            return {r[0] for r in self._conn.execute("SELECT doc_id FROM articles")}
 
     def vectors_by_context(self, doc_ids: Sequence[str], embedder_id: str) -> dict[str, bytes]:
         """Stored vectors of these articles' passages keyed by the text that was embedded, so that
@@ -267,11 +288,13 @@ class Store:
                     out[passage_context(section, text)] = vector
         return out
 
-    def documents_table(self) -> list[tuple[str, str, str, str, str, str]]:
+    def documents_table(self, doc_ids: Sequence[str] | None = None) -> list[tuple[str, str, str, str, str, str]]:
+        sql = "SELECT doc_id, title, url, publisher, published_at, updated_at FROM articles"
         with self._lock:
-            return self._conn.execute(
-                "SELECT doc_id, title, url, publisher, published_at, updated_at FROM articles ORDER BY doc_id"
-            ).fetchall()
+            if doc_ids is None:
+                return self._conn.execute(sql + " ORDER BY doc_id").fetchall()
+            wanted = set(doc_ids)
+            return [r for r in self._conn.execute(sql + " ORDER BY doc_id").fetchall() if r[0] in wanted]
 
     def put_vectors(self, embedder_id: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
         with self.transaction() as c:

@@ -47,14 +47,15 @@ def verify_data_dir(data_dir: Path, store_name: str, version: str | None = None,
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         report.checked["files"] = len(manifest["files"])
-        report.checked["passages"] = snap.size
-        meta = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
-        try:
-            if (res := meta.execute("PRAGMA integrity_check").fetchone()[0]) != "ok":
-                report.problems.append(f"snapshot meta.sqlite integrity_check: {res}")
-            passages = meta.execute("SELECT doc_id, char_start, char_end, text FROM passages").fetchall()
-        finally:
-            meta.close()
+        passages = [p[1:] for p in snap.passages()]
+        report.checked["passages"] = len(passages)
+        for segment in snap.segments:
+            meta = sqlite3.connect(f"file:{segment.folder / 'meta.sqlite'}?mode=ro", uri=True)
+            try:
+                if (res := meta.execute("PRAGMA integrity_check").fetchone()[0]) != "ok":
+                    report.problems.append(f"snapshot {segment.folder.name} meta.sqlite integrity_check: {res}")
+            finally:
+                meta.close()
     finally:
         snap.close()
     store_path = data_dir / store_name

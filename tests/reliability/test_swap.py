@@ -9,18 +9,24 @@ from pathlib import Path
 
 from index.engine import Engine
 from index.indexer import IndexConfig
-from index.snapshot import SNAPSHOTS
+from index.snapshot import SNAPSHOTS, Snapshot
 from tests.live_server import copy_data_dir
 
 QUERIES = ("信用卡一般分为哪几类?", "风险管理", "学习能力", "积分兑换", "联名卡")
 
 
-def _passage_ids(folder: Path) -> set[str]:
-    conn = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
-    try:
-        return {r[0] for r in conn.execute("SELECT passage_id FROM passages")}
-    finally:
-        conn.close()
+def _passage_ids(snapshot: Snapshot) -> set[str]:
+    """Live passage ids of a snapshot: its base (less replaced or deleted articles) and its delta."""
+    ids: set[str] = set()
+    for segment in snapshot.segments:
+        conn = sqlite3.connect(f"file:{segment.folder / 'meta.sqlite'}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT passage_id, doc_id FROM passages").fetchall()
+        finally:
+            conn.close()
+        dead = snapshot.deleted_docs if segment is snapshot.base else frozenset()
+        ids |= {pid for pid, doc in rows if doc not in dead}
+    return ids
 
 
 def test_searches_during_repeated_publishes(built_data_dir: Path, tmp_path: Path, embedder, segmenter) -> None:  # type: ignore[no-untyped-def]
@@ -41,7 +47,7 @@ def test_searches_during_repeated_publishes(built_data_dir: Path, tmp_path: Path
                 version = searcher.snapshot.version
                 with lock:
                     if version not in snapshot_ids:
-                        snapshot_ids[version] = _passage_ids(searcher.snapshot.folder)
+                        snapshot_ids[version] = _passage_ids(searcher.snapshot)
                 result = searcher.search(QUERIES[i % len(QUERIES)], top_k=5)
                 assert result.index_version == version
                 with lock:
