@@ -279,6 +279,25 @@ def restore_cmd(src: Annotated[Path, typer.Argument(help="a folder made by `arti
     typer.echo(f"restored snapshot {info['version']} from {src} as {info['restored_as']}")
 
 
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="the small run (about 2 minutes)")] = True,
+    passages: Annotated[int, typer.Option("--passages", help="corpus size of the quick run")] = 2000,
+    as_json: JsonOut = False,
+) -> None:
+    """Latency, throughput, ingest speed and update cost; the full suite is `python -m bench.run`."""
+    if not quick:
+        _fail("only --quick runs from here; the full suite is `python -m bench.run` (see docs/benchmarks.md)", 2)
+    from bench.quick import run_quick
+
+    figures = run_quick(passages=passages)
+    if as_json:
+        _print_json(figures)
+    else:
+        for key, value in figures.items():
+            typer.echo(f"{key}: {value}")
+
+
 feedback_app = typer.Typer(help="Feedback people left on answers.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
 
