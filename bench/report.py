@@ -131,7 +131,7 @@ def memory_table(sizes: list[dict[str, Any]]) -> str:
         rows.append([_size(s["size"]), f"{m['snapshot_bytes_per_passage']:.0f}",
                      f"{f.get('dense.faiss', 0) / n:.0f}", f"{f.get('keyword/', 0) / n:.0f}",
                      f"{f.get('meta.sqlite', 0) / n:.0f}",
-                     f"{m['store_bytes_per_passage']:.0f}" if m["store_bytes"] else "n/a (no store)",
+                     f"{m['store_bytes_per_passage']:.0f}" if "passages_per_s" in s["build"] else "n/a (no store)",
                      f"{probe.get('bytes_per_passage_loaded', 0):.0f}", f"{s.get('peak_rss_mb', 0):.0f}"])
     return _table(["passages", "snapshot B/passage", "dense.faiss", "keyword/", "meta.sqlite",
                    "SQLite store B/passage", "RSS of loaded snapshot B/passage", "peak RSS of the size run MiB"], rows)
@@ -280,3 +280,18 @@ def update_doc(doc: Path, tables: str) -> None:
     else:
         text = text.rstrip() + ("\n\n" if text else "") + block + "\n"
     doc.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    """Re-render tables, plot and doc block from a results.json: `python -m bench.report RESULTS [DOC]`."""
+    import sys
+
+    results = Path(sys.argv[1])
+    doc = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+    tables = write_report(json.loads(results.read_text(encoding="utf-8")), results.resolve().parent, doc)
+    if doc is not None:
+        update_doc(doc, tables)
+
+
+if __name__ == "__main__":
+    main()
