@@ -18,7 +18,7 @@ def test_search_returns_cited_highlighted_hits(client: httpx.Client) -> None:
     assert body["query"] == "信用卡产品经理需要哪些技能"
     assert body["low_confidence"] is False
     assert body["took_ms"] >= 0
-    assert 1 <= len(body["results"]) <= 3
+    assert 0 < len(body["results"]) <= 3
     hit = body["results"][0]
     assert set(hit) >= {"passage_id", "doc_id", "score", "text", "citation", "highlights"}
     cite = hit["citation"]
