@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from index.answer import answer_question
+from index.backend import IndexBackend, Progress
+from index.config import IndexConfig
 from index.gate import Gate
-from index.indexer import DocumentResult, IndexConfig, Indexer, IngestReport, Progress
+from index.indexer import DocumentResult, Indexer, IngestReport
 from index.searcher import Searcher, SearchParams
-from index.snapshot import SNAPSHOTS, Snapshot, SnapshotError, read_current
+from index.snapshot import SnapshotError
+from index.snapshot_backend import SnapshotBackend
 from index.store import Store
 from index.types import Answer, SearchResult
 from ingest.embedders import Embedder
@@ -26,14 +29,16 @@ class NotReady(RuntimeError):
 
 
 class Engine:
-    """Owns a data folder: the store, the writer, and the current snapshot's searcher.
+    """Owns a data folder: the store, the writer, the backend and the current index's searcher.
 
-    Readers take the searcher of the snapshot current when they start and keep it for the whole
-    request; a newer published snapshot is picked up on the next request.
+    Readers take the searcher of the index version current when they start and keep it for the whole
+    request; a newer published version is picked up on the next request. The backend is the FAISS +
+    bm25s snapshot folders unless another one (Milvus) is handed in.
     """
 
     def __init__(self, data_dir: Path, embedder: Embedder, segmenter: Segmenter,
-                 config: IndexConfig | None = None, search_params: SearchParams | None = None) -> None:
+                 config: IndexConfig | None = None, search_params: SearchParams | None = None,
+                 backend: IndexBackend | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
@@ -41,7 +46,8 @@ class Engine:
         self.config = config or IndexConfig()
         self.search_params = search_params or SearchParams()
         self.store = Store(self.data_dir / DB_NAME)
-        self.indexer = Indexer(self.data_dir, self.store, embedder, segmenter, self.config)
+        self.backend: IndexBackend = backend or SnapshotBackend(self.data_dir, embedder, segmenter, self.config)
+        self.indexer = Indexer(self.data_dir, self.store, embedder, segmenter, self.config, self.backend)
         self._searcher: Searcher | None = None
         self._load_lock = threading.Lock()
         self.last_load_error: str = ""
@@ -49,29 +55,28 @@ class Engine:
     # -- reading --------------------------------------------------------------------------------
 
     def searcher(self) -> Searcher:
-        """The searcher of the current snapshot, reloading when CURRENT moved.
+        """The searcher of the published index version, reloading when it moved.
 
-        A snapshot that fails to load is not served: the previous one keeps serving, or NotReady."""
-        version = read_current(self.data_dir)
+        A version that fails to load is not served: the previous one keeps serving, or NotReady."""
+        version = self.backend.current_version()
         current = self._searcher
         if version is None:
-            raise NotReady(f"no index in {self.data_dir}: run `articleqa ingest` first")
-        if current is not None and current.snapshot.version == version:
+            raise NotReady(f"no index in {self.data_dir} ({self.backend.name}): run `articleqa ingest` first")
+        if current is not None and current.index.version == version:
             return current
         with self._load_lock:
             current = self._searcher
-            if current is not None and current.snapshot.version == version:
+            if current is not None and current.index.version == version:
                 return current
             try:
-                snap = Snapshot.load(self.data_dir / SNAPSHOTS / version, embedder_id=self.embedder.id,
-                                     dim=self.embedder.dim, dictionary_hash=self.segmenter.dictionary_hash)
+                index = self.backend.open(version)
             except SnapshotError as exc:
                 self.last_load_error = str(exc)
                 if current is not None:
                     return current
                 raise
             self.last_load_error = ""
-            self._searcher = Searcher(snap, self.embedder, self.segmenter, self.search_params)
+            self._searcher = Searcher(index, self.embedder, self.segmenter, self.search_params)
             return self._searcher
 
     def ready(self) -> bool:
@@ -88,15 +93,16 @@ class Engine:
         return answer_question(self.searcher(), question, top_k=top_k, doc_ids=doc_ids)
 
     def documents(self) -> list[dict[str, Any]]:
-        return self.searcher().snapshot.documents()
+        return self.searcher().index.documents()
 
     def stats(self) -> dict[str, Any]:
-        snap = self.searcher().snapshot
-        m = snap.manifest
+        index = self.searcher().index
+        m = index.manifest
         return {
             "documents": m["counts"]["documents"],
             "passages": m["counts"]["passages"],
-            "index_version": snap.version,
+            "index_version": index.version,
+            "backend": self.backend.name,
             "embedder": m["embedder"]["id"],
             "dimension": m["embedder"]["dim"],
             "segmenter": m["segmenter"],
@@ -127,5 +133,6 @@ class Engine:
 
     def close(self) -> None:
         if self._searcher is not None:
-            self._searcher.snapshot.close()
+            self._searcher.index.close()
+        self.backend.close()
         self.store.close()

@@ -183,7 +183,7 @@ def evaluate_beir(searcher: Searcher, queries: dict[str, str], qrels: dict[str, 
     """nDCG@10, Recall@10, Recall@100 and MRR@10, ranking documents by their best passage."""
     ndcg = r10 = r100 = mrr = 0.0
     n = flagged = 0
-    snap = searcher.snapshot
+    index = searcher.index
     for qid, rel in qrels.items():
         if qid not in queries:
             continue
@@ -193,7 +193,7 @@ def evaluate_beir(searcher: Searcher, queries: dict[str, str], qrels: dict[str, 
         docs: list[str] = []
         seen: set[str] = set()
         for row in ranking.rows:
-            d = snap.doc_of_row(int(row))
+            d = index.doc_of_row(int(row))
             if d not in seen:
                 seen.add(d)
                 docs.append(d)

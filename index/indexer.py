@@ -1,34 +1,30 @@
-"""Incremental ingest into the store and publishing of new snapshots."""
+"""Incremental ingest into the store; the backend publishes what changed."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.dense import DenseIndex
-from index.gate import Gate, GateRefused
-from index.keyword import KeywordIndex
+from index.backend import IndexBackend, Progress
+from index.config import IndexConfig
+from index.gate import Gate
 from index.lock import WriteLock
 from index.near_duplicates import nearest, simhash
-from index.snapshot import MANIFEST, SNAPSHOTS, next_version, publish, read_current, write_atomic, write_snapshot
+from index.snapshot_backend import SnapshotBackend
 from index.store import Store
-from ingest.chunking import ChunkParams, chunk_article
+from ingest.chunking import chunk_article
 from ingest.embedders import Embedder
 from ingest.readers import SUPPORTED_SUFFIXES, ArticleError, doc_id_for, read_article_file
 from ingest.segmenter import Segmenter
 from ingest.types import Article, Passage, passage_context
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
+__all__ = ["DocumentResult", "IndexConfig", "Indexer", "IngestReport", "Progress"]
 
 
 @dataclass
@@ -67,44 +63,17 @@ class DocumentResult:
     near_duplicate_of: str = ""
 
 
-@dataclass(frozen=True)
-class IndexConfig:
-    """How passages are cut and indexed; recorded in every manifest."""
-
-    chunking: ChunkParams = field(default_factory=ChunkParams)
-    dense_kind: str = "flat"
-    bm25_k1: float = 1.2
-    bm25_b: float = 0.75
-    keep_snapshots: int = 3
-    lock_timeout: float = 30.0
-    # A publish writes only a delta of the changed articles next to the previous base, until the
-    # delta would exceed this share of the base (or this many rows); then everything is rebuilt.
-    delta_max_share: float = 0.1
-    delta_min_rows: int = 2000
-
-
-@dataclass(frozen=True)
-class DeltaPlan:
-    """A delta publish: the base snapshot to extend, the articles to (re)index, the base articles they
-    replace or that were deleted, and how many base rows stay alive."""
-
-    folder: Path
-    manifest: dict[str, Any]
-    changed: list[str]
-    deleted_docs: list[str]
-    live_base_rows: int
-
-
 class Indexer:
     """Writes articles to the store (re-embedding only what changed) and publishes snapshots."""
 
     def __init__(self, data_dir: Path, store: Store, embedder: Embedder, segmenter: Segmenter,
-                 config: IndexConfig | None = None) -> None:
+                 config: IndexConfig | None = None, backend: IndexBackend | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.store = store
         self.embedder = embedder
         self.segmenter = segmenter
         self.config = config or IndexConfig()
+        self.backend: IndexBackend = backend or SnapshotBackend(self.data_dir, embedder, segmenter, self.config)
 
     # -- public operations (each takes the write lock and publishes) ----------------------------
 
@@ -277,112 +246,18 @@ class Indexer:
 
     def _publish_if_needed(self, force: bool, progress: Progress | None = None,
                            gate: Gate | None = None) -> dict[str, Any]:
-        current = read_current(self.data_dir)
-        if current and not force:
-            path = self.data_dir / SNAPSHOTS / current / MANIFEST
-            if path.exists():
-                manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-                if self._compatible(manifest) and manifest.get("store_generation") == self.store.generation():
-                    return manifest
-        return self._build_and_publish(progress, gate)
+        self._ensure_vectors(progress)
+        return self.backend.publish(self.store, force=force, progress=progress, gate=gate)
 
-    def _compatible(self, manifest: dict[str, Any]) -> bool:
-        """Built the way this indexer would build it now (so it can be kept, or extended by a delta)."""
-        return bool(manifest.get("embedder", {}).get("id") == self.embedder.id
-                    and manifest.get("segmenter", {}).get("dictionary_hash") == self.segmenter.dictionary_hash
-                    and manifest.get("chunking") == asdict(self.config.chunking)
-                    and manifest.get("dense", {}).get("kind") == self.config.dense_kind)
-
-    def _delta_plan(self) -> DeltaPlan | None:
-        """Extend the current snapshot's base with a delta of the articles changed since the base was
-        built, unless that delta would be large (then a full build compacts everything)."""
-        current = read_current(self.data_dir)
-        if current is None:
-            return None
-        folder = self.data_dir / SNAPSHOTS / current
-        try:
-            manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            return None
-        seg = manifest.get("segments")
-        if not seg or not self._compatible(manifest):
-            return None
-        changed = self.store.changed_since(int(seg["base_generation"]))
-        meta = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True)
-        try:
-            base_docs = {r[0] for r in meta.execute("SELECT doc_id FROM documents")}
-            deleted = ((set(changed) & base_docs) | (base_docs - self.store.doc_ids()))
-            marks = ",".join("?" * len(deleted))
-            dead = meta.execute(f"SELECT COUNT(*) FROM passages WHERE doc_id IN ({marks})",
-                                sorted(deleted)).fetchone()[0] if deleted else 0
-        finally:
-            meta.close()
-        states = [self.store.article_state(d) for d in changed]
-        delta_rows = sum(s[1] for s in states if s is not None)
-        limit = max(self.config.delta_min_rows, self.config.delta_max_share * int(seg["base_rows"]))
-        if delta_rows > limit:
-            return None
-        return DeltaPlan(folder, manifest, changed, sorted(deleted), int(seg["base_rows"]) - int(dead))
-
-    def _build_and_publish(self, progress: Progress | None, gate: Gate | None = None) -> dict[str, Any]:
-        generation = self.store.generation()
-        plan = self._delta_plan()
-        rows = list(self.store.iter_index_rows(self.embedder.id, plan.changed if plan else None))
-        missing = [i for i, r in enumerate(rows) if r[9] is None]
-        if missing:
-            # Vectors for another embedder only: embed what this embedder has not seen yet.
-            contexts = [passage_context(rows[i][3], rows[i][7]) for i in missing]
-            vecs = self.embedder.embed_passages(
-                contexts, progress=(lambda n: progress("embed", n, len(contexts))) if progress else None)
-            self.store.put_vectors(self.embedder.id, [(rows[i][0], vecs[j]) for j, i in enumerate(missing)])
-            rows = list(self.store.iter_index_rows(self.embedder.id, plan.changed if plan else None))
-        dim = self.embedder.dim
-        vectors = np.zeros((len(rows), dim), dtype=np.float32)
-        for i, r in enumerate(rows):
-            vec = np.frombuffer(r[9] or b"", dtype=np.float32)
-            if vec.shape != (dim,):
-                raise RuntimeError(f"passage {r[0]}: stored vector has {vec.size} values, expected {dim}")
-            vectors[i] = vec
-        tokens = [r[8].split() for r in rows]
-        if progress:
-            progress("index", 0, len(rows))
-        dense = DenseIndex.build(vectors, kind=self.config.dense_kind)
-        keyword = KeywordIndex.build(tokens, k1=self.config.bm25_k1, b=self.config.bm25_b)
-        documents = self.store.documents_table(plan.changed if plan else None)
-        version = next_version(self.data_dir)
-        manifest = {
-            "version": version,
-            "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-            "embedder": {"id": self.embedder.id, "dim": dim},
-            "segmenter": {"id": self.segmenter.id, "dictionary_hash": self.segmenter.dictionary_hash},
-            "chunking": asdict(self.config.chunking),
-            "dense": {"kind": self.config.dense_kind, "metric": "inner_product"},
-            "keyword": {"library": "bm25s", "method": "lucene", "k1": self.config.bm25_k1, "b": self.config.bm25_b},
-            "counts": {"documents": len(documents), "passages": len(rows)},
-            "store_generation": generation,
-            "segments": {"base_version": version, "base_rows": len(rows), "base_generation": generation,
-                         "delta_rows": 0, "deleted_docs": []},
-        }
-        if plan is not None:
-            base_seg = plan.manifest["segments"]
-            manifest["segments"] = {**base_seg, "delta_rows": len(rows), "deleted_docs": plan.deleted_docs}
-            manifest["counts"] = {"documents": len(self.store.doc_ids()), "passages": plan.live_base_rows + len(rows)}
-        root = self.data_dir / SNAPSHOTS
-        root.mkdir(parents=True, exist_ok=True)
-        staging = root / f".build-{os.getpid()}-{version}"
-        manifest = write_snapshot(staging, manifest, [r[:9] for r in rows], documents, dense, keyword,
-                                  base=(plan.folder, plan.manifest) if plan else None)
-        if gate is not None:
-            verdict = gate(staging)
-            if not verdict.accepted:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise GateRefused(verdict.message)
-            manifest["quality"] = verdict.figures
-            write_atomic(staging / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
-        publish(self.data_dir, staging, version, keep=self.config.keep_snapshots)
-        if progress:
-            progress("published", len(rows), len(rows))
-        return manifest
+    def _ensure_vectors(self, progress: Progress | None) -> None:
+        """Embed the passages that have no vector of this embedder yet (stored under another one only)."""
+        missing = self.store.passages_without_vector(self.embedder.id)
+        if not missing:
+            return
+        contexts = [passage_context(section, text) for _, section, text in missing]
+        vecs = self.embedder.embed_passages(
+            contexts, progress=(lambda n: progress("embed", n, len(contexts))) if progress else None)
+        self.store.put_vectors(self.embedder.id, [(m[0], vecs[j]) for j, m in enumerate(missing)])
 
 
 def _origin(folder: Path) -> str:

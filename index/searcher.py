@@ -11,6 +11,7 @@ from threading import Lock
 
 import numpy as np
 
+from index.backend import SearchIndex
 from index.confidence import ConfidenceParams, confidence, term_coverage
 from index.fusion import FusionParams, fuse
 from index.highlight import highlight_spans
@@ -66,20 +67,27 @@ def validate_query(query: str, top_k: int) -> str:
 class Searcher:
     """Answers queries from one snapshot with the embedder and segmenter it was built with."""
 
-    def __init__(self, snapshot: Snapshot, embedder: Embedder, segmenter: Segmenter,
+    def __init__(self, index: SearchIndex, embedder: Embedder, segmenter: Segmenter,
                  params: SearchParams | None = None, cache_size: int = 1024) -> None:
-        if snapshot.size and snapshot.manifest["embedder"]["id"] != embedder.id:
+        if index.size and index.manifest["embedder"]["id"] != embedder.id:
             raise SnapshotError(
-                f"snapshot {snapshot.version} was built with {snapshot.manifest['embedder']['id']!r}, "
+                f"index {index.version} was built with {index.manifest['embedder']['id']!r}, "
                 f"the embedder given is {embedder.id!r}"
             )
-        self.snapshot = snapshot
+        self.index = index
         self.embedder = embedder
         self.segmenter = segmenter
         self.params = params or SearchParams()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = Lock()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The FAISS + bm25s snapshot behind this searcher (benchmarks and tests look inside it)."""
+        if not isinstance(self.index, Snapshot):
+            raise TypeError(f"this searcher reads a {type(self.index).__name__}, not a snapshot")
+        return self.index
 
     def query_vector(self, query: str) -> np.ndarray:
         """Query embedding, from an LRU cache when the same query repeats."""
@@ -99,75 +107,55 @@ class Searcher:
              params: SearchParams | None = None) -> Ranking:
         """All candidates of both retrievers (at most n each), best first; no limit on n, no validation."""
         p = params or self.params
-        snap = self.snapshot
         terms = self.segmenter.tokenize(query)
-        empty = Ranking(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0), 0.0, terms)
-        allowed = snap.rows_of_docs(list(doc_ids)) if doc_ids else None
-        if snap.size == 0 or (allowed is not None and len(allowed) == 0):
-            return empty
         qvec = self.query_vector(query) if p.mode != "keyword" else None
-        kw_all = (snap.keyword_scores(terms) if p.mode != "dense"
-                  else np.zeros(snap.size, np.float32))
-        n_cand = max(p.candidates, n)
-        if allowed is not None:
-            cand = allowed
-        else:
-            cand_set: set[int] = set()
-            if qvec is not None:
-                found = snap.dense_search(qvec, n_cand)
-                cand_set.update(int(r) for r in found)
-            if p.mode != "dense" and kw_all.any():
-                k = min(n_cand, snap.size)
-                top = np.argpartition(-kw_all, k - 1)[:k]
-                cand_set.update(int(r) for r in top if kw_all[r] > 0)
-            cand = np.array(sorted(cand_set), dtype=np.int64)
-        if len(cand) == 0:
-            return empty
-        dense = (snap.dense_vectors(cand) @ qvec) if qvec is not None else np.zeros(len(cand), np.float32)
-        kw = kw_all[cand]
+        found = self.index.search_hybrid(qvec, terms if p.mode != "dense" else None, max(p.candidates, n),
+                                         doc_ids or None)
+        if len(found) == 0:
+            return Ranking(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0), 0.0, terms)
         if p.mode == "dense":
-            fused = dense
+            fused = found.dense
         elif p.mode == "keyword":
-            fused = kw
+            fused = found.keyword
         else:
-            fused = fuse(dense, kw, p.fusion)
+            fused = fuse(found.dense, found.keyword, p.fusion)
         order = np.argsort(-fused, kind="stable")
-        top_dense = float(dense.max()) if qvec is not None else 0.0
-        return Ranking(cand[order], fused[order], dense[order], kw[order], top_dense, terms)
+        top_dense = float(found.dense.max()) if qvec is not None else 0.0
+        return Ranking(found.rows[order], fused[order], found.dense[order], found.keyword[order], top_dense, terms)
 
     def search(self, query: str, top_k: int = 5, doc_ids: Sequence[str] | None = None,
                params: SearchParams | None = None) -> SearchResult:
         started = time.perf_counter()
         q = validate_query(query, top_k)
         p = params or self.params
-        snap = self.snapshot
+        index = self.index
         ranking = self.rank(q, top_k, doc_ids, p)
         if len(ranking.rows) == 0:
-            return SearchResult(q, [], True, _ms(started), snap.version, 0.0)
-        picked = self._dedupe(snap, ranking.rows, top_k)
-        rows = snap.rows([int(ranking.rows[i]) for i in picked])
+            return SearchResult(q, [], True, _ms(started), index.version, 0.0)
+        picked = self._dedupe(index, ranking.rows, top_k)
+        rows = index.rows([int(ranking.rows[i]) for i in picked])
         score_of = {int(ranking.rows[i]): (float(ranking.fused[i]), float(ranking.dense[i]),
                                            float(ranking.keyword[i])) for i in picked}
         qterm_set = set(ranking.terms)
         hits = [self._hit(r, score_of[r.row], qterm_set) for r in rows]
         conf = self.confidence(q, ranking, p)
-        return SearchResult(q, hits, conf < 0.5, _ms(started), snap.version, conf)
+        return SearchResult(q, hits, conf < 0.5, _ms(started), index.version, conf)
 
     def confidence(self, query: str, ranking: Ranking, params: SearchParams | None = None) -> float:
         """How sure we are that the best passage covers the query (< 0.5: probably not covered)."""
         if len(ranking.rows) == 0:
             return 0.0
-        top = self.snapshot.rows([int(ranking.rows[0])])[0]
+        top = self.index.rows([int(ranking.rows[0])])[0]
         cov = term_coverage(ranking.terms, set(top.tokens.split()), self.segmenter.weight)
-        known = len(self.snapshot.known(ranking.terms))
+        known = len(self.index.known(ranking.terms))
         return confidence(query, cov, ranking.dense_top, known, (params or self.params).confidence)
 
-    def _dedupe(self, snap: Snapshot, ranked: np.ndarray, top_k: int) -> list[int]:
+    def _dedupe(self, index: SearchIndex, ranked: np.ndarray, top_k: int) -> list[int]:
         """Top-k positions in the ranking: a passage that repeats one already picked (the same or a
         near-identical text, e.g. from a reposted article) is skipped, and one article fills at
         most `max_per_doc` places while passages of other articles are in the running."""
         window = range(min(len(ranked), max(top_k * 3, top_k + 10)))
-        rows = {r.row: r for r in snap.rows([int(ranked[i]) for i in window])}
+        rows = {r.row: r for r in index.rows([int(ranked[i]) for i in window])}
         shingles: list[frozenset[str]] = []
         distinct: list[tuple[int, str]] = []
         for i in window:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from index.backend import Candidates
 from index.dense import DenseIndex
 from index.keyword import KeywordIndex, lucene_idf
 from index.segment import DocumentTuple, PassageRow, PassageTuple, Segment, write_segment
@@ -318,6 +319,37 @@ class Snapshot:
                 found.update(s.rows(local))
         return [found[int(r)] for r in rows if int(r) in found]
 
+    # -- the SearchIndex interface (index/backend.py) --------------------------------------------
+
+    def search_hybrid(self, query: np.ndarray | None, terms: Sequence[str] | None, k: int,
+                      doc_ids: Sequence[str] | None = None) -> Candidates:
+        """Dense top k ∪ keyword top k with exact scores; with `doc_ids`, every live row of those articles."""
+        allowed = self.rows_of_docs(list(doc_ids)) if doc_ids else None
+        if self.size == 0 or (allowed is not None and len(allowed) == 0):
+            return Candidates.empty()
+        kw_all = self.keyword_scores(terms) if terms is not None else None
+        if allowed is not None:
+            cand = allowed
+        else:
+            found: set[int] = set()
+            if query is not None:
+                found.update(int(r) for r in self.dense_search(query, k))
+            if kw_all is not None and kw_all.any():
+                n = min(k, self.size)
+                top = np.argpartition(-kw_all, n - 1)[:n]
+                found.update(int(r) for r in top if kw_all[r] > 0)
+            cand = np.array(sorted(found), dtype=np.int64)
+        dense = (self.dense_vectors(cand) @ query if query is not None
+                 else np.zeros(len(cand), np.float32))
+        keyword = kw_all[cand] if kw_all is not None else np.zeros(len(cand), np.float32)
+        return Candidates(cand, np.asarray(dense, np.float32), np.asarray(keyword, np.float32))
+
+    def search_dense(self, query: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> Candidates:
+        return _best(self.search_hybrid(query, None, k, doc_ids), k, by_keyword=False)
+
+    def search_keyword(self, terms: Sequence[str], k: int, doc_ids: Sequence[str] | None = None) -> Candidates:
+        return _best(self.search_hybrid(None, terms, k, doc_ids), k, by_keyword=True)
+
     def rows_of_docs(self, doc_ids: list[str]) -> np.ndarray:
         wanted = {d for d in doc_ids}
         indexes = [i for i, d in enumerate(self.doc_ids) if d in wanted]
@@ -354,6 +386,15 @@ class Snapshot:
             with contextlib.suppress(OSError):
                 os.close(lease)
             self._lease = None
+
+
+def _best(found: Candidates, k: int, by_keyword: bool) -> Candidates:
+    """The k best of some candidates by one retriever's score (keyword: positive scores only)."""
+    scores = found.keyword if by_keyword else found.dense
+    order = np.argsort(-scores, kind="stable")[:k]
+    if by_keyword:
+        order = order[scores[order] > 0]
+    return Candidates(found.rows[order], found.dense[order], found.keyword[order])
 
 
 def check_compatible(manifest: dict[str, Any], *, embedder_id: str | None, dim: int | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -55,6 +56,11 @@ CREATE TABLE IF NOT EXISTS vectors (
     vector BLOB NOT NULL,
     PRIMARY KEY (passage_id, embedder)
 );
+CREATE TABLE IF NOT EXISTS terms (
+    id INTEGER PRIMARY KEY,
+    term TEXT NOT NULL UNIQUE,
+    df INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     question TEXT NOT NULL,
@@ -90,6 +96,34 @@ def _bump_generation(c: sqlite3.Connection) -> int:
     return int(c.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
 
 
+def _count_terms(c: sqlite3.Connection, doc_id: str, sign: int) -> None:
+    """Add (+1) or remove (-1) one article's passages to the term document frequencies and totals."""
+    token_lists = [str(r[0]).split() for r in c.execute("SELECT tokens FROM passages WHERE doc_id=?", (doc_id,))]
+    if not token_lists:
+        return
+    df: Counter[str] = Counter()
+    for tokens in token_lists:
+        df.update(set(tokens))
+    c.executemany("INSERT INTO terms (term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+                  [(t, sign * n) for t, n in df.items()])
+    _add_meta(c, "kw_passages", sign * len(token_lists))
+    _add_meta(c, "kw_tokens", sign * sum(len(t) for t in token_lists))
+
+
+def _recount_terms(c: sqlite3.Connection) -> None:
+    """Recompute every document frequency from the passages (term ids are kept)."""
+    c.execute("UPDATE terms SET df = 0")
+    c.execute("INSERT OR REPLACE INTO meta VALUES ('kw_passages', '0'), ('kw_tokens', '0')")
+    for (doc_id,) in c.execute("SELECT doc_id FROM articles").fetchall():
+        _count_terms(c, doc_id, +1)
+    c.execute("INSERT OR REPLACE INTO meta VALUES ('term_stats', '1')")
+
+
+def _add_meta(c: sqlite3.Connection, key: str, delta: int) -> None:
+    c.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+              "value = CAST(CAST(value AS INTEGER) + ? AS TEXT)", (key, str(delta), delta))
+
+
 def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
@@ -119,6 +153,9 @@ class Store:
                 self._conn.execute("ALTER TABLE articles ADD COLUMN simhash TEXT NOT NULL DEFAULT ''")
             if "generation" not in columns:  # databases from before delta snapshots
                 self._conn.execute("ALTER TABLE articles ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
+        if self.get_meta("term_stats") != "1":  # databases from before keyword statistics
+            with self.transaction() as c:
+                _recount_terms(c)
 
     def close(self) -> None:
         with self._lock:
@@ -159,6 +196,7 @@ class Store:
         )
         with self.transaction() as c:
             generation = _bump_generation(c)
+            _count_terms(c, article.doc_id, -1)
             c.execute("DELETE FROM articles WHERE doc_id=?", (article.doc_id,))
             c.execute(
                 "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -181,9 +219,11 @@ class Store:
                 "INSERT INTO vectors VALUES (?,?,?)",
                 [(p.passage_id, embedder_id, vecs[i].tobytes()) for i, p in enumerate(passages)],
             )
+            _count_terms(c, article.doc_id, +1)
 
     def delete_article(self, doc_id: str) -> bool:
         with self.transaction() as c:
+            _count_terms(c, doc_id, -1)
             cur = c.execute("DELETE FROM articles WHERE doc_id=?", (doc_id,))
             if cur.rowcount > 0:
                 _bump_generation(c)
@@ -311,6 +351,34 @@ class Store:
         with self.transaction() as c:
             c.executemany("UPDATE passages SET tokens=? WHERE passage_id=?",
                           [(" ".join(t), pid) for pid, t in items])
+            _recount_terms(c)
+
+    # -- keyword statistics (kept in step with the passages, in the same transactions) ----------
+
+    def term_stats(self, terms: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """term → (stable term id, number of passages containing it) for the terms the store knows."""
+        wanted = sorted(set(terms))
+        out: dict[str, tuple[int, int]] = {}
+        with self._lock:
+            for i in range(0, len(wanted), 500):
+                part = wanted[i : i + 500]
+                rows = self._conn.execute(
+                    f"SELECT term, id, df FROM terms WHERE term IN ({','.join('?' * len(part))})", part).fetchall()
+                out.update({t: (int(tid), int(df)) for t, tid, df in rows})
+        return out
+
+    def keyword_totals(self) -> tuple[int, int]:
+        """(passages, tokens over all passages): BM25's N and average length."""
+        return int(self.get_meta("kw_passages") or 0), int(self.get_meta("kw_tokens") or 0)
+
+    def passages_without_vector(self, embedder_id: str) -> list[tuple[str, str, str]]:
+        """(passage_id, section, text) of passages with no vector of this embedder."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT p.passage_id, p.section, p.text FROM passages p LEFT JOIN vectors v "
+                "ON v.passage_id=p.passage_id AND v.embedder=? WHERE v.passage_id IS NULL "
+                "ORDER BY p.doc_id, p.ordinal", (embedder_id,)).fetchall()
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     def get_meta(self, key: str) -> str | None:
         with self._lock:

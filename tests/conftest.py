@@ -90,8 +90,8 @@ def engine_factory(tmp_path: Path, embedder: Embedder, segmenter: JiebaSegmenter
     """Engines over folders under tmp_path, closed at the end of the test."""
     made: list[Engine] = []
 
-    def make(data_dir: Path | None = None, **kwargs: object) -> Engine:
-        e = Engine(data_dir or tmp_path / "data", embedder, segmenter, **kwargs)  # type: ignore[arg-type]
+    def make(data_dir: Path | None = None, embedder_: Embedder | None = None, **kwargs: object) -> Engine:
+        e = Engine(data_dir or tmp_path / "data", embedder_ or embedder, segmenter, **kwargs)  # type: ignore[arg-type]
         made.append(e)
         return e
 

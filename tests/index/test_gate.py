@@ -44,8 +44,7 @@ def test_gate_records_figures_then_refuses_a_wrong_embedder(engine_factory, segm
     manifest = json.loads((good.data_dir / SNAPSHOTS / report.index_version / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["quality"]["hit@5"] == 1.0
 
-    broken = engine_factory(good.data_dir)
-    broken.embedder = broken.indexer.embedder = BrokenEmbedder()
+    broken = engine_factory(good.data_dir, embedder_=BrokenEmbedder())
     bad_gate = question_gate(questions, broken.embedder, segmenter, good.data_dir, min_hit5=0.5)
     with pytest.raises(GateRefused, match=r"below the current snapshot's 1\.000"):
         broken.ingest([corpus], gate=bad_gate)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.config import IndexConfig
 from index.dense import DenseIndex
 from index.keyword import KeywordIndex
 from index.snapshot import CURRENT, SNAPSHOTS, Snapshot, SnapshotError, read_current
@@ -117,8 +118,7 @@ def test_dense_and_keyword_indexes_round_trip(tmp_path: Path) -> None:
 
 
 def test_old_snapshot_is_kept_while_a_reader_holds_it(engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
-    engine = engine_factory()
-    engine.indexer.config = type(engine.config)(keep_snapshots=1)
+    engine = engine_factory(config=IndexConfig(keep_snapshots=1))
     engine.ingest([tiny_corpus])
     reader = engine.searcher()  # a request in flight keeps this snapshot
     first = reader.snapshot.folder

@@ -1,0 +1,103 @@
+"""The search-backend interface: what the Searcher reads and what the Indexer publishes to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from index.segment import PassageRow
+
+if TYPE_CHECKING:  # the gate evaluates with a Searcher, which imports this module
+    from index.gate import Gate
+    from index.store import Store
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Rows found by the dense and/or keyword retriever, each with both exact scores.
+
+    `dense` is the cosine of the row's vector with the query vector (0 without one); `keyword` is
+    the row's BM25 score for the query terms (0 when it has none of them). Both are scores of the
+    same kind on every backend, so fusion and calibration need not know which backend found them."""
+
+    rows: np.ndarray
+    dense: np.ndarray
+    keyword: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Candidates:
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.float32))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class SearchIndex(Protocol):
+    """One published, read-only view of the passages: a FAISS + bm25s snapshot or a Milvus collection."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def manifest(self) -> dict[str, Any]: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def known(self, terms: Sequence[str]) -> list[str]:
+        """The query terms some passage contains."""
+        ...
+
+    def search_dense(self, query: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> Candidates:
+        """The k nearest passages (of `doc_ids` only, when given), best first."""
+        ...
+
+    def search_keyword(self, terms: Sequence[str], k: int, doc_ids: Sequence[str] | None = None) -> Candidates:
+        """The k best BM25 passages with a positive score, best first."""
+        ...
+
+    def search_hybrid(self, query: np.ndarray | None, terms: Sequence[str] | None, k: int,
+                          doc_ids: Sequence[str] | None = None) -> Candidates:
+        """The union of the dense top k (without a query vector: none) and the keyword top k
+        (with `terms` None: none), in no particular order, each with both exact scores."""
+        ...
+
+    def rows(self, rows: list[int]) -> list[PassageRow]:
+        """Passage rows in the order asked (unknown rows are left out)."""
+        ...
+
+    def documents(self) -> list[dict[str, Any]]:
+        """`[{doc_id, title, url, updated_at, passages}]` of every article, by doc_id."""
+        ...
+
+    def doc_of_row(self, row: int) -> str: ...
+
+    def close(self) -> None: ...
+
+
+class IndexBackend(Protocol):
+    """Where passages are indexed: publishes the store's state and opens what it published."""
+
+    @property
+    def name(self) -> str: ...
+
+    def current_version(self) -> str | None:
+        """The published version, or None before the first publish."""
+        ...
+
+    def open(self, version: str) -> SearchIndex:
+        """Load a published version; SnapshotError when it is missing, damaged or built differently."""
+        ...
+
+    def publish(self, store: Store, force: bool, progress: Progress | None = None,
+                gate: Gate | None = None) -> dict[str, Any]:
+        """Bring the index in line with the store (only what changed, where the backend can) and
+        return the published manifest. Called with the data folder's write lock held."""
+        ...
+
+    def close(self) -> None: ...
