@@ -15,10 +15,11 @@ class DecodeError(ValueError):
 
 def decode_bytes(data: bytes, name: str = "<bytes>") -> str:
     """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030/GBK; refuse binary data."""
+    # A byte-order mark names the encoding: bytes that do not follow it are refused, not guessed at.
     if data.startswith(codecs.BOM_UTF8):
-        return _clean(data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"))
+        return _clean(_decode_marked(data, "utf-8", name, skip=len(codecs.BOM_UTF8)))
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _clean(data.decode("utf-16"))
+        return _clean(_decode_marked(data, "utf-16", name, skip=0))
     if b"\x00" in data[:8192]:
         raise DecodeError(f"{name}: looks like binary data (NUL bytes), expected UTF-8 or GB18030 text")
     try:
@@ -32,6 +33,17 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> str:
                 f"{name}: not valid UTF-8 (byte {utf8_error.start}: {data[utf8_error.start:utf8_error.start + 4]!r})"
                 " nor GB18030/GBK; re-save the file as UTF-8"
             ) from None
+
+
+def _decode_marked(data: bytes, encoding: str, name: str, skip: int) -> str:
+    """Decode data[skip:], whose byte-order mark says `encoding`; DecodeError naming the file and the byte."""
+    try:
+        return data[skip:].decode(encoding, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(
+            f"{name}: starts with a {encoding.upper()} byte-order mark but is not valid {encoding.upper()} "
+            f"(byte {skip + exc.start}: {exc.reason}); re-save the file as UTF-8"
+        ) from None
 
 
 def _clean(text: str) -> str:

@@ -1,0 +1,1 @@
+"""Fuzz targets (atheris); see docs/operations.md."""
