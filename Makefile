@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 # torch first, pinned: the CPU build; an unpinned torch would pull a multi-GB CUDA build.
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e '.[st,test]'
+	$(PIP) install -e '.[st,test,milvus]'
 	touch $@
 
 run: $(VENV)/.installed
@@ -26,8 +26,10 @@ serve: $(VENV)/.installed
 ingest: $(VENV)/.installed
 	$(VENV)/bin/articleqa ingest
 
+# The whole suite on the default backend, then the service suite again on Milvus (Lite, embedded).
 test: $(VENV)/.installed-test browser
 	$(PY) -m pytest
+	ARTICLEQA_BACKEND=milvus $(PY) -m pytest tests/service
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -37,6 +37,10 @@ class Candidates:
         return len(self.rows)
 
 
+class BackendUnavailable(RuntimeError):
+    """The backend cannot be reached or opened (a Milvus server down, a Lite file open elsewhere)."""
+
+
 class SearchIndex(Protocol):
     """One published, read-only view of the passages: a FAISS + bm25s snapshot or a Milvus collection."""
 
@@ -75,7 +79,9 @@ class SearchIndex(Protocol):
         """`[{doc_id, title, url, updated_at, passages}]` of every article, by doc_id."""
         ...
 
-    def doc_of_row(self, row: int) -> str: ...
+    def docs_of_rows(self, rows: Sequence[int] | np.ndarray) -> list[str]:
+        """The article of each row, in order."""
+        ...
 
     def close(self) -> None: ...
 
@@ -90,7 +96,7 @@ class IndexBackend(Protocol):
         """The published version, or None before the first publish."""
         ...
 
-    def open(self, version: str) -> SearchIndex:
+    def open(self, version: str, store: Store) -> SearchIndex:
         """Load a published version; SnapshotError when it is missing, damaged or built differently."""
         ...
 

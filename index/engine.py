@@ -69,7 +69,7 @@ class Engine:
             if current is not None and current.index.version == version:
                 return current
             try:
-                index = self.backend.open(version)
+                index = self.backend.open(version, self.store)
             except SnapshotError as exc:
                 self.last_load_error = str(exc)
                 if current is not None:

@@ -192,8 +192,7 @@ def evaluate_beir(searcher: Searcher, queries: dict[str, str], qrels: dict[str, 
         flagged += searcher.confidence(queries[qid], ranking, params) < 0.5
         docs: list[str] = []
         seen: set[str] = set()
-        for row in ranking.rows:
-            d = index.doc_of_row(int(row))
+        for d in index.docs_of_rows(ranking.rows):
             if d not in seen:
                 seen.add(d)
                 docs.append(d)

@@ -132,30 +132,41 @@ class Searcher:
         ranking = self.rank(q, top_k, doc_ids, p)
         if len(ranking.rows) == 0:
             return SearchResult(q, [], True, _ms(started), index.version, 0.0)
-        picked = self._dedupe(index, ranking.rows, top_k)
-        rows = index.rows([int(ranking.rows[i]) for i in picked])
-        score_of = {int(ranking.rows[i]): (float(ranking.fused[i]), float(ranking.dense[i]),
-                                           float(ranking.keyword[i])) for i in picked}
+        # One read of the rows near the top serves dedupe, the hits and the confidence.
+        window = [int(r) for r in ranking.rows[: max(top_k * 3, top_k + 10)]]
+        rows = {r.row: r for r in index.rows(window)}
+        picked = self._dedupe(rows, ranking.rows, top_k)
         qterm_set = set(ranking.terms)
-        hits = [self._hit(r, score_of[r.row], qterm_set) for r in rows]
-        conf = self.confidence(q, ranking, p)
+        hits = [self._hit(rows[int(ranking.rows[i])], (float(ranking.fused[i]), float(ranking.dense[i]),
+                                                       float(ranking.keyword[i])), qterm_set) for i in picked]
+        top = next((rows[r] for r in window if r in rows), None)
+        conf = self.confidence(q, ranking, p, top=top)
         return SearchResult(q, hits, conf < 0.5, _ms(started), index.version, conf)
 
-    def confidence(self, query: str, ranking: Ranking, params: SearchParams | None = None) -> float:
-        """How sure we are that the best passage covers the query (< 0.5: probably not covered)."""
+    def confidence(self, query: str, ranking: Ranking, params: SearchParams | None = None,
+                   top: PassageRow | None = None) -> float:
+        """How sure we are that the best passage covers the query (< 0.5: probably not covered).
+
+        `top` is the best passage when the caller has read it already."""
         if len(ranking.rows) == 0:
             return 0.0
-        top = self.index.rows([int(ranking.rows[0])])[0]
+        if top is None:
+            # The best row that still exists: on a backend updated in place (Milvus) a row can vanish
+            # between the search and this read when its article is being replaced.
+            found = self.index.rows([int(r) for r in ranking.rows[:5]])
+            if not found:
+                return 0.0
+            top = found[0]
         cov = term_coverage(ranking.terms, set(top.tokens.split()), self.segmenter.weight)
         known = len(self.index.known(ranking.terms))
         return confidence(query, cov, ranking.dense_top, known, (params or self.params).confidence)
 
-    def _dedupe(self, index: SearchIndex, ranked: np.ndarray, top_k: int) -> list[int]:
+    def _dedupe(self, rows: dict[int, PassageRow], ranked: np.ndarray, top_k: int) -> list[int]:
         """Top-k positions in the ranking: a passage that repeats one already picked (the same or a
         near-identical text, e.g. from a reposted article) is skipped, and one article fills at
-        most `max_per_doc` places while passages of other articles are in the running."""
+        most `max_per_doc` places while passages of other articles are in the running. `rows` are
+        the passages near the top of the ranking (a row missing from them is passed over)."""
         window = range(min(len(ranked), max(top_k * 3, top_k + 10)))
-        rows = {r.row: r for r in index.rows([int(ranked[i]) for i in window])}
         shingles: list[frozenset[str]] = []
         distinct: list[tuple[int, str]] = []
         for i in window:

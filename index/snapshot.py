@@ -310,6 +310,9 @@ class Snapshot:
     def doc_of_row(self, row: int) -> str:
         return self.doc_ids[int(self.row_doc[int(row)])]
 
+    def docs_of_rows(self, rows: Sequence[int] | np.ndarray) -> list[str]:
+        return [self.doc_ids[int(self.row_doc[int(r)])] for r in rows]
+
     def rows(self, rows: list[int]) -> list[PassageRow]:
         """Passage rows in the order asked."""
         found: dict[int, PassageRow] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -15,13 +16,15 @@ import numpy as np
 
 from index.backend import Progress
 from index.config import IndexConfig
-from index.dense import DenseIndex
-from index.gate import Gate, GateRefused
+from index.dense import DenseIndex, resolve_kind
+from index.gate import Gate, GateRefused, GateVerdict, Published
 from index.keyword import KeywordIndex
 from index.snapshot import (
+    FORMAT_VERSION,
     MANIFEST,
     SNAPSHOTS,
     Snapshot,
+    SnapshotError,
     next_version,
     publish,
     read_current,
@@ -60,7 +63,7 @@ class SnapshotBackend:
     def current_version(self) -> str | None:
         return read_current(self.data_dir)
 
-    def open(self, version: str) -> Snapshot:
+    def open(self, version: str, store: Store) -> Snapshot:
         return Snapshot.load(self.data_dir / SNAPSHOTS / version, embedder_id=self.embedder.id,
                              dim=self.embedder.dim, dictionary_hash=self.segmenter.dictionary_hash)
 
@@ -81,10 +84,38 @@ class SnapshotBackend:
 
     def _compatible(self, manifest: dict[str, Any]) -> bool:
         """Built the way this backend would build it now (so it can be kept, or extended by a delta)."""
+        base_rows = int(manifest.get("segments", {}).get("base_rows", manifest.get("counts", {}).get("passages", 0)))
         return bool(manifest.get("embedder", {}).get("id") == self.embedder.id
                     and manifest.get("segmenter", {}).get("dictionary_hash") == self.segmenter.dictionary_hash
                     and manifest.get("chunking") == asdict(self.config.chunking)
-                    and manifest.get("dense", {}).get("kind") == self.config.dense_kind)
+                    and manifest.get("format") == FORMAT_VERSION  # an older format is rebuilt, never extended
+                    # The kind built for the base's size (with "auto", a delta publish keeps the base's kind).
+                    and manifest.get("dense", {}).get("kind") == resolve_kind(self.config.dense_kind, base_rows))
+
+    def _judge(self, gate: Gate, staging: Path, store: Store) -> GateVerdict:
+        """The gate's verdict on a staged snapshot against the published one."""
+        staged = Snapshot.load(staging, embedder_id=self.embedder.id, dim=self.embedder.dim,
+                               dictionary_hash=self.segmenter.dictionary_hash)
+        opened: list[Snapshot] = []
+        version = read_current(self.data_dir)
+
+        def load() -> Snapshot | None:
+            try:
+                opened.append(self.open(str(version), store))
+            except SnapshotError:
+                return None
+            return opened[-1]
+
+        published = None
+        if version is not None:
+            with contextlib.suppress(OSError, json.JSONDecodeError):
+                manifest = json.loads((self.data_dir / SNAPSHOTS / version / MANIFEST).read_text(encoding="utf-8"))
+                published = Published(manifest, load)
+        try:
+            return gate(staged, published)
+        finally:
+            for snap in [staged, *opened]:
+                snap.close()
 
     def _delta_plan(self, store: Store) -> DeltaPlan | None:
         """Extend the current snapshot's base with a delta of the articles changed since the base was
@@ -143,7 +174,7 @@ class SnapshotBackend:
             "embedder": {"id": self.embedder.id, "dim": dim},
             "segmenter": {"id": self.segmenter.id, "dictionary_hash": self.segmenter.dictionary_hash},
             "chunking": asdict(self.config.chunking),
-            "dense": {"kind": self.config.dense_kind, "metric": "inner_product"},
+            "dense": {**dense.describe(), "metric": "inner_product", "requested": self.config.dense_kind},
             "keyword": {"library": "bm25s", "method": "lucene", "k1": self.config.bm25_k1, "b": self.config.bm25_b},
             "counts": {"documents": len(documents), "passages": len(rows)},
             "store_generation": generation,
@@ -153,6 +184,7 @@ class SnapshotBackend:
         if plan is not None:
             base_seg = plan.manifest["segments"]
             manifest["segments"] = {**base_seg, "delta_rows": len(rows), "deleted_docs": plan.deleted_docs}
+            manifest["dense"] = {**plan.manifest["dense"], "delta_kind": dense.kind}
             manifest["counts"] = {"documents": len(store.doc_ids()), "passages": plan.live_base_rows + len(rows)}
         root = self.data_dir / SNAPSHOTS
         root.mkdir(parents=True, exist_ok=True)
@@ -160,7 +192,7 @@ class SnapshotBackend:
         manifest = write_snapshot(staging, manifest, [r[:9] for r in rows], documents, dense, keyword,
                                   base=(plan.folder, plan.manifest) if plan else None)
         if gate is not None:
-            verdict = gate(staging)
+            verdict = self._judge(gate, staging, store)
             if not verdict.accepted:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise GateRefused(verdict.message)

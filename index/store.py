@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS vectors (
     vector BLOB NOT NULL,
     PRIMARY KEY (passage_id, embedder)
 );
+CREATE TABLE IF NOT EXISTS tombstones (doc_id TEXT PRIMARY KEY, generation INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS terms (
     id INTEGER PRIMARY KEY,
     term TEXT NOT NULL UNIQUE,
@@ -86,6 +87,24 @@ class StoredArticle:
     content_hash: str
     passages: int
     updated_at: str
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A passage as a backend indexes it: `row` is its store row id, stable until the article changes."""
+
+    row: int
+    passage_id: str
+    doc_id: str
+    section: str
+    paragraph: int
+    char_start: int
+    char_end: int
+    text: str
+    tokens: str
+    title: str
+    url: str
+    vector: bytes | None
 
 
 def _bump_generation(c: sqlite3.Connection) -> int:
@@ -197,6 +216,7 @@ class Store:
         with self.transaction() as c:
             generation = _bump_generation(c)
             _count_terms(c, article.doc_id, -1)
+            c.execute("DELETE FROM tombstones WHERE doc_id=?", (article.doc_id,))
             c.execute("DELETE FROM articles WHERE doc_id=?", (article.doc_id,))
             c.execute(
                 "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -226,7 +246,8 @@ class Store:
             _count_terms(c, doc_id, -1)
             cur = c.execute("DELETE FROM articles WHERE doc_id=?", (doc_id,))
             if cur.rowcount > 0:
-                _bump_generation(c)
+                # A backend updated in place (Milvus) learns of deletions from the tombstones.
+                c.execute("INSERT OR REPLACE INTO tombstones VALUES (?, ?)", (doc_id, _bump_generation(c)))
             return cur.rowcount > 0
 
     def get_article(self, doc_id: str) -> Article | None:
@@ -307,6 +328,50 @@ class Store:
             rows = self._conn.execute("SELECT doc_id FROM articles WHERE generation > ? ORDER BY doc_id",
                                       (generation,)).fetchall()
         return [r[0] for r in rows]
+
+    def deleted_since(self, generation: int) -> list[str]:
+        """Articles deleted after the store reached `generation` (and not written again since)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT doc_id FROM tombstones WHERE generation > ? ORDER BY doc_id",
+                                      (generation,)).fetchall()
+        return [r[0] for r in rows]
+
+    def iter_records(self, embedder_id: str, doc_ids: Sequence[str] | None = None,
+                     batch: int = 2000) -> Iterator[list[PassageRecord]]:
+        """Passages (all, or of `doc_ids`) with their store row id, article title and URL and the vector
+        for `embedder_id`, in batches by row id (the lock is not held between batches)."""
+        sql = ("SELECT p.rowid, p.passage_id, p.doc_id, p.section, p.paragraph, p.char_start, p.char_end, p.text,"
+               " p.tokens, a.title, a.url, v.vector FROM passages p JOIN articles a ON a.doc_id=p.doc_id"
+               " LEFT JOIN vectors v ON v.passage_id=p.passage_id AND v.embedder=? WHERE p.rowid > ?")
+        if doc_ids is not None:
+            wanted = sorted(set(doc_ids))
+            for i in range(0, len(wanted), 500):
+                part = wanted[i : i + 500]
+                with self._lock:
+                    rows = self._conn.execute(sql + f" AND p.doc_id IN ({','.join('?' * len(part))})"
+                                              " ORDER BY p.rowid", [embedder_id, -1, *part]).fetchall()
+                for j in range(0, len(rows), batch):
+                    yield [PassageRecord(*r) for r in rows[j : j + batch]]
+            return
+        last = -1
+        while True:
+            with self._lock:
+                rows = self._conn.execute(sql + " ORDER BY p.rowid LIMIT ?", (embedder_id, last, batch)).fetchall()
+            if not rows:
+                return
+            last = int(rows[-1][0])
+            yield [PassageRecord(*r) for r in rows]
+
+    def existing(self, doc_ids: Sequence[str]) -> list[str]:
+        """Those of `doc_ids` the store has, sorted."""
+        wanted = sorted(set(doc_ids))
+        found: list[str] = []
+        with self._lock:
+            for i in range(0, len(wanted), 500):
+                part = wanted[i : i + 500]
+                found += [r[0] for r in self._conn.execute(
+                    f"SELECT doc_id FROM articles WHERE doc_id IN ({','.join('?' * len(part))})", part)]
+        return sorted(found)
 
     def doc_ids(self) -> set[str]:
         with self._lock:

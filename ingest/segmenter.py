@@ -86,6 +86,11 @@ class JiebaSegmenter:
     def dictionary_hash(self) -> str:
         return self._hash
 
+    @property
+    def user_words(self) -> list[str]:
+        """The words of the domain dictionary (for engines that segment with their own jieba)."""
+        return [normalize(line.split()[0]) for line in self._dict_lines]
+
     def warm(self) -> None:
         """Load jieba's dictionary and ours now (about a second) instead of on the first query."""
         with self._lock:

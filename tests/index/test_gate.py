@@ -39,13 +39,13 @@ def test_gate_records_figures_then_refuses_a_wrong_embedder(engine_factory, segm
     shutil.copytree(CORPUS, corpus)
     questions = load_questions(EVAL / "dev_questions.jsonl")
     good = engine_factory()
-    gate = question_gate(questions, good.embedder, segmenter, good.data_dir, min_hit5=0.9)
+    gate = question_gate(questions, good.embedder, segmenter, min_hit5=0.9)
     report = good.ingest([corpus], gate=gate)
     manifest = json.loads((good.data_dir / SNAPSHOTS / report.index_version / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["quality"]["hit@5"] == 1.0
 
     broken = engine_factory(good.data_dir, embedder_=BrokenEmbedder())
-    bad_gate = question_gate(questions, broken.embedder, segmenter, good.data_dir, min_hit5=0.5)
+    bad_gate = question_gate(questions, broken.embedder, segmenter, min_hit5=0.5)
     with pytest.raises(GateRefused, match=r"below the current snapshot's 1\.000"):
         broken.ingest([corpus], gate=bad_gate)
     assert read_current(good.data_dir) == report.index_version
@@ -60,7 +60,7 @@ def test_gate_minimum_applies_to_the_first_build(engine_factory, segmenter, tmp_
     qfile.write_text(json.dumps({"id": "x", "q": "高铁票价", "answers": ["这句话不在任何文章里"]}, ensure_ascii=False),
                      encoding="utf-8")
     engine = engine_factory()
-    gate = question_gate(load_questions(qfile), engine.embedder, segmenter, engine.data_dir, min_hit5=0.5)
+    gate = question_gate(load_questions(qfile), engine.embedder, segmenter, min_hit5=0.5)
     with pytest.raises(GateRefused, match="below the gate's minimum"):
         engine.ingest([corpus], gate=gate)
     assert read_current(engine.data_dir) is None

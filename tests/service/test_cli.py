@@ -101,10 +101,14 @@ def test_errors_are_clear(tmp_path: Path, cli_data: Path) -> None:
     assert res.exit_code == 2
 
 
-def test_ingest_gate_refuses_and_keeps_current(cli_data: Path, tmp_path: Path) -> None:
-    from index.snapshot import read_current
+def _published_version(data_dir: Path) -> str:
+    res = runner.invoke(app, ["stats", "--json", "--data-dir", str(data_dir)])
+    assert res.exit_code == 0, res.output
+    return str(json.loads(res.output)["index_version"])
 
-    before = read_current(cli_data)
+
+def test_ingest_gate_refuses_and_keeps_current(cli_data: Path, tmp_path: Path) -> None:
+    before = _published_version(cli_data)
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     (corpus / "extra.txt").write_text("额外文章\n\n一、内容\n\n信用卡的年费规则。", encoding="utf-8")
@@ -114,11 +118,11 @@ def test_ingest_gate_refuses_and_keeps_current(cli_data: Path, tmp_path: Path) -
     res = runner.invoke(app, ["ingest", str(corpus), "--gate", str(qfile), "--data-dir", str(cli_data)])
     assert res.exit_code == 5
     assert "quality gate refused" in res.output and "keeps serving" in res.output
-    assert read_current(cli_data) == before
+    assert _published_version(cli_data) == before
     res = runner.invoke(app, ["ingest", str(corpus), "--gate", str(EVAL / "dev_questions.jsonl"),
                               "--data-dir", str(cli_data)])
     assert res.exit_code == 0, res.output
-    assert read_current(cli_data) != before
+    assert _published_version(cli_data) != before
 
 
 def test_feedback_export(cli_data: Path, tmp_path: Path) -> None:

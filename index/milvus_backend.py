@@ -1,0 +1,497 @@
+"""The Milvus backend: passages with their dense and BM25 sparse vectors in a Milvus collection.
+
+Works the same on a Milvus server or cluster (`http://host:19530`) and on Milvus Lite (a local
+`.db` path, embedded, one process at a time). SQLite stays the source of truth: a publish pushes the
+articles changed since the collection's recorded store generation (upsert, then delete what the
+article no longer has), and deletes the tombstoned ones. A full build (first build, another
+embedder, dictionary or chunking, or BM25's average length drifting) fills a new collection and
+switches the alias to it in one step, so readers never see a half-built index.
+
+The keyword side is BM25 over our own Segmenter's terms as sparse vectors (see index/bm25_sparse.py),
+so the domain dictionary applies and the scores are bm25s' scores. `keyword_mode="server"` instead
+lets Milvus analyse the text with its jieba analyzer (and our dictionary's words) and score BM25
+itself; those scores are only used as ranks (Milvus Lite returns negative, per-segment scores).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.backend import BackendUnavailable, Candidates, Progress
+from index.bm25_sparse import passage_weights, query_weights, sparse_dot
+from index.config import IndexConfig
+from index.gate import Gate, GateRefused, GateVerdict, Published
+from index.segment import PassageRow
+from index.snapshot import SnapshotError, check_compatible
+from index.store import PassageRecord, Store
+from ingest.embedders import Embedder
+from ingest.segmenter import Segmenter
+from ingest.types import passage_context
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+KEYWORD_MODES = ("client", "server")
+PROPERTY = "articleqa.manifest"  # the manifest travels with the collection, as a collection property
+_FIELDS = ("passage_id", "doc_id", "section", "paragraph", "char_start", "char_end", "text", "tokens", "title", "url")
+_BATCH = 1000
+_AVGDL_DRIFT = 0.1  # rebuild when BM25's average passage length moved by more than this share
+
+
+def row_key(passage_id: str) -> int:
+    """The collection's primary key of a passage: 63 bits of its id's hash, the same in every build."""
+    return int.from_bytes(hashlib.blake2b(passage_id.encode("utf-8"), digest_size=8).digest(), "big") >> 1
+
+
+def _quote(values: Iterable[str]) -> str:
+    """A Milvus filter list literal; JSON's string escapes are the filter language's."""
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+class MilvusBackend:
+    """Publishes the store into a Milvus collection (through an alias) and opens it for reading."""
+
+    name = "milvus"
+
+    def __init__(self, uri: str, embedder: Embedder, segmenter: Segmenter, config: IndexConfig | None = None,
+                 *, token: str = "", collection: str = "articleqa", keyword_mode: str = "client",
+                 dictionary_words: Sequence[str] = (), refresh_seconds: float = 1.0) -> None:
+        if keyword_mode not in KEYWORD_MODES:
+            raise ValueError(f"Milvus keyword mode must be one of {KEYWORD_MODES}, got {keyword_mode!r}")
+        if not collection.replace("_", "").isalnum() or not collection[0].isalpha():
+            raise ValueError(f"Milvus collection name must be letters, digits and _, starting with a letter; "
+                             f"got {collection!r}")
+        self.uri = uri
+        self.token = token
+        self.alias = collection
+        self.embedder = embedder
+        self.segmenter = segmenter
+        self.config = config or IndexConfig()
+        self.keyword_mode = keyword_mode
+        self.dictionary_words = list(dictionary_words)
+        self.refresh_seconds = refresh_seconds
+        self._client: Any = None
+        self._lock = threading.Lock()
+        self._version: tuple[float, str | None] = (0.0, None)
+
+    # -- connection ---------------------------------------------------------------------------
+
+    @property
+    def local(self) -> bool:
+        return not self.uri.startswith(("http://", "https://", "tcp://", "unix:"))
+
+    def client(self) -> Any:
+        """The MilvusClient, connected on first use; BackendUnavailable names the URI and the cause."""
+        with self._lock:
+            if self._client is None:
+                try:  # imported here: the FAISS backend never needs pymilvus
+                    from pymilvus import MilvusClient
+                except ImportError as exc:
+                    raise BackendUnavailable(
+                        f"the Milvus backend needs pymilvus (and milvus-lite for a local .db): "
+                        f"pip install -e '.[milvus]' ({exc})") from exc
+
+                if self.local:
+                    Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    self._client = MilvusClient(uri=self.uri, token=self.token, timeout=30)
+                except Exception as exc:  # pymilvus raises its own hierarchy, Lite a DataDirLockedError inside
+                    hint = ("Milvus Lite lets one process open a .db at a time: stop the other process (the "
+                            "service?) or send articles through the API (POST /documents, POST /reindex)"
+                            if self.local else "check ARTICLEQA_MILVUS_URI and ARTICLEQA_MILVUS_TOKEN")
+                    raise BackendUnavailable(f"cannot open Milvus at {self.uri}: {exc}; {hint}") from exc
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is None:
+            return
+        with contextlib.suppress(Exception):
+            client.close()
+        if self.local:
+            # Lite keeps its embedded server (and the .db lock) until the process exits unless released.
+            with contextlib.suppress(Exception):
+                from milvus_lite.server_manager import server_manager_instance
+
+                server_manager_instance.release_server(self.uri)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def manifest(self) -> dict[str, Any] | None:
+        """The manifest of the collection the alias points to, or None when there is none yet."""
+        c = self.client()
+        if not c.has_collection(self.alias):
+            return None
+        props = c.describe_collection(self.alias).get("properties", {})
+        if PROPERTY not in props:
+            return None
+        manifest: dict[str, Any] = json.loads(props[PROPERTY])
+        return manifest
+
+    def current_version(self) -> str | None:
+        # Asking Milvus on every request would add a round trip to each search: ask at most once per
+        # refresh_seconds (a publish by this process updates it at once).
+        checked, version = self._version
+        if time.monotonic() - checked < self.refresh_seconds and version is not None:
+            return version
+        manifest = self.manifest()
+        version = str(manifest["version"]) if manifest else None
+        self._version = (time.monotonic(), version)
+        return version
+
+    def open(self, version: str, store: Store) -> MilvusIndex:
+        manifest = self.manifest()
+        if manifest is None:
+            raise SnapshotError(f"Milvus collection {self.alias!r} at {self.uri} has no articleqa manifest")
+        if manifest.get("format") != FORMAT_VERSION:
+            raise SnapshotError(f"Milvus collection {self.alias!r}: format {manifest.get('format')!r}, "
+                                f"this articleqa reads {FORMAT_VERSION}")
+        check_compatible(manifest, embedder_id=self.embedder.id, dim=self.embedder.dim,
+                         dictionary_hash=self.segmenter.dictionary_hash, where=f"Milvus collection {self.alias!r}")
+        c = self.client()
+        c.load_collection(manifest["collection"])  # a reopened collection must be loaded again (Lite)
+        return MilvusIndex(self, manifest, store)
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def publish(self, store: Store, force: bool, progress: Progress | None = None,
+                gate: Gate | None = None) -> dict[str, Any]:
+        """Push what changed in the store since the collection's generation; rebuild when incompatible."""
+        manifest = self.manifest()
+        if (gate is not None or manifest is None or not self._compatible(manifest)
+                or self._avgdl_drifted(manifest, store)):
+            # A gated publish is always a full build: an update in place would reach readers before
+            # the gate could judge it.
+            return self._full_build(store, manifest, progress, gate)
+        generation = store.generation()
+        if manifest["store_generation"] == generation and not force:
+            return manifest
+        base = int(manifest["store_generation"])
+        changed = store.changed_since(base)
+        deleted = store.deleted_since(base)
+        c = self.client()
+        name = manifest["collection"]
+        if deleted:
+            c.delete(name, filter=f"doc_id in {_quote(deleted)}")
+        done = 0
+        for batch in _doc_batches(store, self.embedder.id, changed):
+            new_keys = self._upsert(name, store, batch, manifest["keyword"]["avgdl"])
+            docs = sorted({r.doc_id for r in batch})
+            old = c.query(name, filter=f"doc_id in {_quote(docs)}", output_fields=["doc_id"])
+            stale = [int(r["pk"]) for r in old if int(r["pk"]) not in new_keys]
+            if stale:
+                c.delete(name, ids=stale)
+            done += len(batch)
+            if progress:
+                progress("index", done, done)
+        return self._set_manifest(name, store, manifest, version=f"{int(manifest['version']) + 1:06d}")
+
+    def _compatible(self, manifest: dict[str, Any]) -> bool:
+        return bool(manifest.get("format") == FORMAT_VERSION
+                    and manifest.get("embedder", {}).get("id") == self.embedder.id
+                    and manifest.get("segmenter", {}).get("dictionary_hash") == self.segmenter.dictionary_hash
+                    and manifest.get("chunking") == asdict(self.config.chunking)
+                    and manifest.get("dense", {}).get("kind") == self.config.dense_kind
+                    and manifest.get("keyword", {}).get("mode") == self.keyword_mode)
+
+    def _avgdl_drifted(self, manifest: dict[str, Any], store: Store) -> bool:
+        passages, tokens = store.keyword_totals()
+        now = tokens / passages if passages else 0.0
+        then = float(manifest.get("keyword", {}).get("avgdl", 0.0))
+        return bool(then and now and abs(now - then) / then > _AVGDL_DRIFT)
+
+    def _full_build(self, store: Store, previous: dict[str, Any] | None, progress: Progress | None,
+                    gate: Gate | None = None) -> dict[str, Any]:
+        c = self.client()
+        version = f"{int(previous['version']) + 1:06d}" if previous else "000001"
+        name = f"{self.alias}__{version}"
+        for leftover in c.list_collections():  # a killed build's collection is never aliased: drop it
+            if leftover.startswith(f"{self.alias}__") and leftover != (previous or {}).get("collection"):
+                c.drop_collection(leftover)
+        passages, tokens = store.keyword_totals()
+        avgdl = tokens / passages if passages else 1.0
+        self._create_collection(name)
+        total = store.counts()[1]
+        done = 0
+        for batch in store.iter_records(self.embedder.id):
+            self._upsert(name, store, batch, avgdl)
+            done += len(batch)
+            if progress:
+                progress("index", done, total)
+        c.flush(name)
+        manifest = self._set_manifest(name, store, None, version=version, avgdl=avgdl, announce=False)
+        if gate is not None:
+            verdict = self._judge(gate, name, manifest, store, previous)
+            if not verdict.accepted:
+                c.drop_collection(name)
+                raise GateRefused(verdict.message)
+            manifest = self._set_manifest(name, store, None, version=version, avgdl=avgdl, announce=False,
+                                          quality=verdict.figures)
+        if previous is None and not c.has_collection(self.alias):
+            c.create_alias(name, self.alias)
+        else:
+            c.alter_alias(name, self.alias)
+        self._version = (time.monotonic(), version)
+        if previous is not None and previous.get("collection") != name:
+            with contextlib.suppress(Exception):  # readers moved on with the alias; a leftover is dropped later
+                c.drop_collection(previous["collection"])
+        if progress:
+            progress("published", done, done)
+        return manifest
+
+    def _create_collection(self, name: str) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        c = self.client()
+        schema = c.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("pk", DataType.INT64, is_primary=True)
+        schema.add_field("passage_id", DataType.VARCHAR, max_length=1024)
+        schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
+        schema.add_field("section", DataType.VARCHAR, max_length=4096)
+        schema.add_field("paragraph", DataType.INT64)
+        schema.add_field("char_start", DataType.INT64)
+        schema.add_field("char_end", DataType.INT64)
+        schema.add_field("text", DataType.VARCHAR, max_length=65535)
+        schema.add_field("tokens", DataType.VARCHAR, max_length=65535)
+        schema.add_field("title", DataType.VARCHAR, max_length=4096)
+        schema.add_field("url", DataType.VARCHAR, max_length=4096)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.embedder.dim)
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        index = c.prepare_index_params()
+        if self.config.dense_kind == "hnsw":
+            index.add_index("dense", index_type="HNSW", metric_type="IP", params={"M": 32, "efConstruction": 80})
+        else:
+            index.add_index("dense", index_type="FLAT", metric_type="IP")
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+        if self.keyword_mode == "server":
+            # The heading + passage text, analysed by Milvus' jieba with our dictionary's words.
+            analyzer = {"tokenizer": {"type": "jieba", "mode": "search",
+                                      "dict": [*self.dictionary_words, "_default_"]},
+                        "filter": ["cnalphanumonly"]}
+            schema.add_field("context", DataType.VARCHAR, max_length=65535, enable_analyzer=True,
+                             analyzer_params=analyzer)
+            schema.add_field("bm25", DataType.SPARSE_FLOAT_VECTOR)
+            schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
+                                         input_field_names=["context"], output_field_names=["bm25"]))
+            index.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        c.create_collection(name, schema=schema, index_params=index)
+
+    def _upsert(self, name: str, store: Store, records: list[PassageRecord], avgdl: float) -> set[int]:
+        """Write passages (their vectors from the store, none re-embedded); returns their keys."""
+        stats = store.term_stats(sorted({t for r in records for t in r.tokens.split()}))
+        term_ids = {t: i for t, (i, _) in stats.items()}
+        dim = self.embedder.dim
+        entities = []
+        for r in records:
+            vec = np.frombuffer(r.vector or b"", dtype=np.float32)
+            if vec.shape != (dim,):
+                raise RuntimeError(f"passage {r.passage_id}: stored vector has {vec.size} values, expected {dim}")
+            sparse = passage_weights(r.tokens.split(), term_ids, avgdl, self.config.bm25_k1, self.config.bm25_b)
+            entity = {"pk": row_key(r.passage_id), "passage_id": r.passage_id, "doc_id": r.doc_id,
+                      "section": r.section, "paragraph": r.paragraph, "char_start": r.char_start,
+                      "char_end": r.char_end, "text": r.text, "tokens": r.tokens, "title": r.title, "url": r.url,
+                      "dense": vec.tolist(), "sparse": sparse or {0: 0.0}}
+            if self.keyword_mode == "server":
+                entity["context"] = passage_context(r.section, r.text)
+            entities.append(entity)
+        keys = {int(e["pk"]) for e in entities}
+        if len(keys) != len(entities):
+            raise RuntimeError("two passages in one batch hash to the same Milvus key; report this as a bug")
+        c = self.client()
+        clash = [r for r in c.query(name, ids=sorted(keys), output_fields=["passage_id"])
+                 if r["passage_id"] not in {e["passage_id"] for e in entities if e["pk"] == r["pk"]}]
+        if clash:
+            raise RuntimeError(f"Milvus key {clash[0]['pk']} of passage {clash[0]['passage_id']!r} would be "
+                               "overwritten by another passage (a 63-bit hash collision); report this as a bug")
+        c.upsert(name, entities)
+        return keys
+
+    def _judge(self, gate: Gate, name: str, manifest: dict[str, Any], store: Store,
+               previous: dict[str, Any] | None) -> GateVerdict:
+        """The gate's verdict on a built, unaliased collection against the published one."""
+        c = self.client()
+        c.load_collection(name)
+
+        def load() -> MilvusIndex | None:
+            if previous is None or not self._compatible(previous):
+                return None
+            c.load_collection(previous["collection"])
+            return MilvusIndex(self, previous, store)
+
+        return gate(MilvusIndex(self, manifest, store), Published(previous, load) if previous else None)
+
+    def _set_manifest(self, name: str, store: Store, previous: dict[str, Any] | None, version: str,
+                      avgdl: float | None = None, announce: bool = True,
+                      quality: dict[str, Any] | None = None) -> dict[str, Any]:
+        documents, passages = store.counts()
+        manifest = {
+            "format": FORMAT_VERSION,
+            "version": version,
+            "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "backend": self.name,
+            "collection": name,
+            "uri": self.uri if self.local else self.uri.split("@")[-1],
+            "embedder": {"id": self.embedder.id, "dim": self.embedder.dim},
+            "segmenter": {"id": self.segmenter.id, "dictionary_hash": self.segmenter.dictionary_hash},
+            "chunking": asdict(self.config.chunking),
+            "dense": {"kind": self.config.dense_kind, "metric": "inner_product"},
+            "keyword": {"mode": self.keyword_mode, "method": "lucene", "k1": self.config.bm25_k1,
+                        "b": self.config.bm25_b,
+                        "avgdl": avgdl if avgdl is not None else (previous or {})["keyword"]["avgdl"]},
+            "counts": {"documents": documents, "passages": passages},
+            "store_generation": store.generation(),
+        }
+        if quality is not None:  # only the build the gate judged: later updates change the figures
+            manifest["quality"] = quality
+        self.client().alter_collection_properties(name, properties={PROPERTY: json.dumps(manifest, ensure_ascii=False)})
+        if announce:
+            self._version = (time.monotonic(), version)
+        return manifest
+
+
+def _doc_batches(store: Store, embedder_id: str, doc_ids: Sequence[str]) -> Iterable[list[PassageRecord]]:
+    """The passages of these articles, about _BATCH at a time, never splitting an article."""
+    pending: list[PassageRecord] = []
+    for batch in store.iter_records(embedder_id, doc_ids, batch=_BATCH):
+        for r in batch:
+            if len(pending) >= _BATCH and pending[-1].doc_id != r.doc_id:
+                yield pending
+                pending = []
+            pending.append(r)
+    if pending:
+        yield pending
+
+
+class MilvusIndex:
+    """One published version of the collection, read through the alias (the SearchIndex of Milvus)."""
+
+    def __init__(self, backend: MilvusBackend, manifest: dict[str, Any], store: Store) -> None:
+        self.backend = backend
+        self._manifest = manifest
+        self.store = store
+        self.collection = str(manifest["collection"])
+
+    @property
+    def version(self) -> str:
+        return str(self._manifest["version"])
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self._manifest
+
+    @property
+    def size(self) -> int:
+        return int(self._manifest["counts"]["passages"])
+
+    def known(self, terms: Sequence[str]) -> list[str]:
+        stats = self.store.term_stats(terms)
+        return [t for t in terms if t in stats and stats[t][1] > 0]
+
+    def _query_sparse(self, terms: Sequence[str]) -> dict[int, float]:
+        passages, _ = self.store.keyword_totals()
+        return query_weights(terms, self.store.term_stats(terms), passages)
+
+    def search_hybrid(self, query: np.ndarray | None, terms: Sequence[str] | None, k: int,
+                      doc_ids: Sequence[str] | None = None) -> Candidates:
+        """Both retrievers in one hybrid call; each candidate comes back with its vectors, so both
+        scores are computed here exactly as the snapshot backend computes them."""
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        if self.size == 0:
+            return Candidates.empty()
+        expr = ""
+        if doc_ids:
+            # Only ids that exist go into the filter: anything else matches nothing anyway, and an
+            # arbitrary string could hold characters the filter language cannot escape.
+            existing = self.store.existing(doc_ids)
+            if not existing:
+                return Candidates.empty()
+            expr = f"doc_id in {_quote(existing)}"
+        qsparse = self._query_sparse(terms) if terms is not None else {}
+        server = self.backend.keyword_mode == "server" and terms is not None and bool(terms)
+        requests = []
+        if query is not None:
+            requests.append(AnnSearchRequest(data=[np.asarray(query, np.float32).tolist()], anns_field="dense",
+                                             param={"metric_type": "IP"}, limit=k, expr=expr))
+        if server:
+            requests.append(AnnSearchRequest(data=[" ".join(terms or ())], anns_field="bm25",
+                                             param={"metric_type": "BM25"}, limit=k, expr=expr))
+        elif qsparse:
+            requests.append(AnnSearchRequest(data=[qsparse], anns_field="sparse", param={"metric_type": "IP"},
+                                             limit=k, expr=expr))
+        if not requests:
+            return Candidates.empty()
+        c = self.backend.client()
+        out = ["dense", "sparse"]
+        if len(requests) == 1:
+            r = requests[0]
+            hits = c.search(self.collection, data=r.data, anns_field=r.anns_field, search_params=r.param,
+                            limit=k, filter=expr, output_fields=out)[0]
+        else:
+            hits = c.hybrid_search(self.collection, requests, ranker=RRFRanker(60), limit=2 * k,
+                                   output_fields=out)[0]
+        if not hits:
+            return Candidates.empty()
+        rows = np.array([int(h["pk"]) for h in hits], dtype=np.int64)
+        if query is not None:
+            vectors = np.asarray([h["entity"]["dense"] for h in hits], dtype=np.float32)
+            dense = vectors @ np.asarray(query, np.float32)
+        else:
+            dense = np.zeros(len(hits), np.float32)
+        if server:
+            keyword = self._server_ranks(terms or (), k, expr, rows)
+        else:
+            keyword = np.array([sparse_dot(qsparse, h["entity"]["sparse"]) for h in hits], dtype=np.float32)
+        return Candidates(rows, dense.astype(np.float32), keyword)
+
+    def _server_ranks(self, terms: Sequence[str], k: int, expr: str, rows: np.ndarray) -> np.ndarray:
+        """Milvus' own BM25, as rank-based scores 1/(60 + rank) (its raw scores are not comparable)."""
+        hits = self.backend.client().search(self.collection, data=[" ".join(terms)], anns_field="bm25",
+                                            search_params={"metric_type": "BM25"}, limit=k, filter=expr)[0]
+        rank = {int(h["pk"]): i for i, h in enumerate(hits)}
+        return np.array([1.0 / (61 + rank[int(r)]) if int(r) in rank else 0.0 for r in rows], dtype=np.float32)
+
+    def search_dense(self, query: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> Candidates:
+        found = self.search_hybrid(query, None, k, doc_ids)
+        order = np.argsort(-found.dense, kind="stable")[:k]
+        return Candidates(found.rows[order], found.dense[order], found.keyword[order])
+
+    def search_keyword(self, terms: Sequence[str], k: int, doc_ids: Sequence[str] | None = None) -> Candidates:
+        found = self.search_hybrid(None, terms, k, doc_ids)
+        order = np.argsort(-found.keyword, kind="stable")[:k]
+        order = order[found.keyword[order] > 0]
+        return Candidates(found.rows[order], found.dense[order], found.keyword[order])
+
+    def rows(self, rows: list[int]) -> list[PassageRow]:
+        if not rows:
+            return []
+        found = self.backend.client().query(self.collection, ids=[int(r) for r in rows], output_fields=list(_FIELDS))
+        by_key = {int(r["pk"]): r for r in found}
+        return [PassageRow(int(r), *(by_key[int(r)][f] for f in _FIELDS)) for r in rows if int(r) in by_key]
+
+    def docs_of_rows(self, rows: Sequence[int] | np.ndarray) -> list[str]:
+        if len(rows) == 0:
+            return []
+        found = self.backend.client().query(self.collection, ids=[int(r) for r in rows], output_fields=["doc_id"])
+        by_key = {int(r["pk"]): str(r["doc_id"]) for r in found}
+        return [by_key.get(int(r), "") for r in rows]
+
+    def documents(self) -> list[dict[str, Any]]:
+        return [{"doc_id": a.doc_id, "title": a.title, "url": a.url, "updated_at": a.updated_at,
+                 "passages": a.passages} for a in self.store.list_articles()]
+
+    def close(self) -> None:
+        """The client belongs to the backend; nothing to release per version."""

