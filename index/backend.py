@@ -101,9 +101,10 @@ class IndexBackend(Protocol):
         ...
 
     def publish(self, store: Store, force: bool, progress: Progress | None = None,
-                gate: Gate | None = None) -> dict[str, Any]:
+                gate: Gate | None = None, full: bool = False) -> dict[str, Any]:
         """Bring the index in line with the store (only what changed, where the backend can) and
-        return the published manifest. Called with the data folder's write lock held."""
+        return the published manifest; `full` rebuilds everything from the store (no delta, nothing
+        updated in place). Called with the data folder's write lock held."""
         ...
 
     def close(self) -> None: ...

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from index.answer import answer_question
-from index.backend import IndexBackend, Progress
+from index.backend import BackendUnavailable, IndexBackend, Progress
 from index.config import IndexConfig
 from index.gate import Gate
 from index.indexer import DocumentResult, Indexer, IngestReport
@@ -58,8 +58,12 @@ class Engine:
         """The searcher of the published index version, reloading when it moved.
 
         A version that fails to load is not served: the previous one keeps serving, or NotReady."""
-        version = self.backend.current_version()
         current = self._searcher
+        try:
+            version = self.backend.current_version()
+        except BackendUnavailable as exc:
+            self.last_load_error = str(exc)
+            raise NotReady(str(exc)) from exc
         if version is None:
             raise NotReady(f"no index in {self.data_dir} ({self.backend.name}): run `articleqa ingest` first")
         if current is not None and current.index.version == version:
@@ -70,10 +74,12 @@ class Engine:
                 return current
             try:
                 index = self.backend.open(version, self.store)
-            except SnapshotError as exc:
+            except (SnapshotError, BackendUnavailable) as exc:
                 self.last_load_error = str(exc)
                 if current is not None:
                     return current
+                if isinstance(exc, BackendUnavailable):
+                    raise NotReady(str(exc)) from exc
                 raise
             self.last_load_error = ""
             self._searcher = Searcher(index, self.embedder, self.segmenter, self.search_params)
@@ -115,6 +121,10 @@ class Engine:
     def ingest(self, paths: Sequence[Path], rebuild: bool = False, progress: Progress | None = None,
                gate: Gate | None = None) -> IngestReport:
         return self.indexer.ingest_paths(list(paths), rebuild=rebuild, progress=progress, gate=gate)
+
+    def publish(self, progress: Progress | None = None, full: bool = False) -> dict[str, Any]:
+        """Publish the store's current state; `full` rebuilds the index from it (`migrate`, repairs)."""
+        return self.indexer.publish(progress=progress, full=full)
 
     def add_document(self, *, text: str | None = None, data: bytes | None = None, name: str = "upload.txt",
                      doc_id: str, title: str = "", url: str = "") -> DocumentResult:

@@ -153,10 +153,12 @@ class Indexer:
                 return None
             return str(self._publish_if_needed(force=True)["version"])
 
-    def publish(self, progress: Progress | None = None) -> dict[str, Any]:
+    def publish(self, progress: Progress | None = None, full: bool = False) -> dict[str, Any]:
+        """Publish the store as it is; `full` rebuilds the whole index from the store."""
         with self._lock("publish"):
             self._sync_settings()
-            return self._publish_if_needed(force=True, progress=progress)
+            self._ensure_vectors(progress)
+            return self.backend.publish(self.store, force=True, progress=progress, full=full)
 
     # -- internals ------------------------------------------------------------------------------
 

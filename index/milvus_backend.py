@@ -36,6 +36,7 @@ from index.gate import Gate, GateRefused, GateVerdict, Published
 from index.segment import PassageRow
 from index.snapshot import SnapshotError, check_compatible
 from index.store import PassageRecord, Store
+from index.verify import VerifyReport
 from ingest.embedders import Embedder
 from ingest.segmenter import Segmenter
 from ingest.types import passage_context
@@ -106,7 +107,7 @@ class MilvusBackend:
                 if self.local:
                     Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
                 try:
-                    self._client = MilvusClient(uri=self.uri, token=self.token, timeout=30)
+                    self._client = _Guarded(MilvusClient(uri=self.uri, token=self.token, timeout=30), self.uri)
                 except Exception as exc:  # pymilvus raises its own hierarchy, Lite a DataDirLockedError inside
                     hint = ("Milvus Lite lets one process open a .db at a time: stop the other process (the "
                             "service?) or send articles through the API (POST /documents, POST /reindex)"
@@ -168,10 +169,10 @@ class MilvusBackend:
     # -- publishing ---------------------------------------------------------------------------
 
     def publish(self, store: Store, force: bool, progress: Progress | None = None,
-                gate: Gate | None = None) -> dict[str, Any]:
+                gate: Gate | None = None, full: bool = False) -> dict[str, Any]:
         """Push what changed in the store since the collection's generation; rebuild when incompatible."""
         manifest = self.manifest()
-        if (gate is not None or manifest is None or not self._compatible(manifest)
+        if (full or gate is not None or manifest is None or not self._compatible(manifest)
                 or self._avgdl_drifted(manifest, store)):
             # A gated publish is always a full build: an update in place would reach readers before
             # the gate could judge it.
@@ -362,6 +363,36 @@ class MilvusBackend:
         return manifest
 
 
+class _Guarded:
+    """The MilvusClient, with "cannot reach Milvus" errors turned into BackendUnavailable naming the URI
+    (the service answers 503 and keeps what it serves); other errors pass through unchanged."""
+
+    def __init__(self, client: Any, uri: str) -> None:
+        self._client = client
+        self._uri = uri
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            import grpc
+            from pymilvus.exceptions import ConnectError, ConnectionNotExistException, MilvusUnavailableException
+
+            try:
+                return attr(*args, **kwargs)
+            except (ConnectError, ConnectionNotExistException, MilvusUnavailableException) as exc:
+                raise BackendUnavailable(f"Milvus at {self._uri} is unreachable ({name}: {exc})") from exc
+            except grpc.RpcError as exc:
+                code = exc.code() if hasattr(exc, "code") else None
+                if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    raise BackendUnavailable(f"Milvus at {self._uri} is unreachable ({name}: {code})") from exc
+                raise
+
+        return call
+
+
 def _doc_batches(store: Store, embedder_id: str, doc_ids: Sequence[str]) -> Iterable[list[PassageRecord]]:
     """The passages of these articles, about _BATCH at a time, never splitting an article."""
     pending: list[PassageRecord] = []
@@ -495,3 +526,50 @@ class MilvusIndex:
 
     def close(self) -> None:
         """The client belongs to the backend; nothing to release per version."""
+
+
+def verify_milvus(backend: MilvusBackend, store: Store) -> VerifyReport:
+    """`articleqa verify` on Milvus: the manifest, the row count against the store, every passage's
+    text and citation against the store, and the store's SQLite integrity."""
+    report = VerifyReport()
+    try:
+        version = backend.current_version()
+        if version is None:
+            report.problems.append(f"Milvus collection {backend.alias!r} at {backend.uri}: nothing published yet")
+            return report
+        report.version = version
+        index = backend.open(version, store)
+    except (SnapshotError, BackendUnavailable) as exc:
+        report.problems.append(str(exc))
+        return report
+    if (res := store.integrity_check()) != "ok":
+        report.problems.append(f"store integrity_check: {res}")
+    c = backend.client()
+    rows = int(c.get_collection_stats(index.collection).get("row_count", -1))
+    docs, passages = store.counts()
+    report.checked.update({"collection": index.collection, "rows": rows,
+                           "store": {"documents": docs, "passages": passages}})
+    current = index.manifest.get("store_generation") == store.generation()
+    if not current:
+        report.warnings.append("the store has changes that are not published yet (run `articleqa ingest`)")
+    missing = differing = 0
+    texts: dict[str, str] = {}
+    for batch in store.iter_records(backend.embedder.id):
+        found = {r.passage_id: r for r in index.rows([row_key(p.passage_id) for p in batch])}
+        for p in batch:
+            got = found.get(p.passage_id)
+            if got is None:
+                missing += 1
+                continue
+            if p.doc_id not in texts:
+                article = store.get_article(p.doc_id)
+                texts[p.doc_id] = article.text if article else ""
+            if (got.text, got.char_start, got.char_end) != (p.text, p.char_start, p.char_end) or \
+                    texts[p.doc_id][got.char_start : got.char_end] != got.text:
+                differing += 1
+    report.checked["citations"] = passages - missing
+    if current and (missing or differing or rows != passages):
+        report.problems.append(f"Milvus holds {rows} rows for the store's {passages} passages: {missing} missing, "
+                               f"{differing} with another text or offsets; `articleqa migrate --to milvus` "
+                               "rebuilds the collection from the store")
+    return report

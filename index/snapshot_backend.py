@@ -71,16 +71,16 @@ class SnapshotBackend:
         """Nothing held: each Snapshot holds its own files."""
 
     def publish(self, store: Store, force: bool, progress: Progress | None = None,
-                gate: Gate | None = None) -> dict[str, Any]:
+                gate: Gate | None = None, full: bool = False) -> dict[str, Any]:
         """Keep the current snapshot when it is up to date, else publish a delta or a full build."""
         current = read_current(self.data_dir)
-        if current and not force:
+        if current and not (force or full):
             path = self.data_dir / SNAPSHOTS / current / MANIFEST
             if path.exists():
                 manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
                 if self._compatible(manifest) and manifest.get("store_generation") == store.generation():
                     return manifest
-        return self._build_and_publish(store, progress, gate)
+        return self._build_and_publish(store, progress, gate, full)
 
     def _compatible(self, manifest: dict[str, Any]) -> bool:
         """Built the way this backend would build it now (so it can be kept, or extended by a delta)."""
@@ -149,9 +149,9 @@ class SnapshotBackend:
         return DeltaPlan(folder, manifest, changed, sorted(deleted), int(seg["base_rows"]) - int(dead))
 
     def _build_and_publish(self, store: Store, progress: Progress | None,
-                           gate: Gate | None = None) -> dict[str, Any]:
+                           gate: Gate | None = None, full: bool = False) -> dict[str, Any]:
         generation = store.generation()
-        plan = self._delta_plan(store)
+        plan = None if full else self._delta_plan(store)
         rows = list(store.iter_index_rows(self.embedder.id, plan.changed if plan else None))
         dim = self.embedder.dim
         vectors = np.zeros((len(rows), dim), dtype=np.float32)

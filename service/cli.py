@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
+from index.backend import BackendUnavailable
 from index.backup import backup, restore
 from index.engine import DB_NAME, Engine, NotReady
 from index.evaluation import (
@@ -28,6 +29,7 @@ from index.evaluation import (
 )
 from index.gate import GateRefused, question_gate
 from index.lock import LockTimeout
+from index.milvus_backend import MilvusBackend, verify_milvus
 from index.searcher import QueryError
 from index.snapshot import SnapshotError
 from index.verify import verify_data_dir
@@ -101,7 +103,7 @@ def ingest(
     bars = _Bars()
     try:
         report = engine.ingest(paths or [settings.corpus_dir], rebuild=rebuild, progress=bars, gate=check)
-    except LockTimeout as exc:
+    except (LockTimeout, BackendUnavailable) as exc:
         _fail(str(exc), 3)
     except GateRefused as exc:
         _fail(f"{exc}; the current snapshot keeps serving", 5)
@@ -233,6 +235,41 @@ def evaluate(
 
 
 @app.command()
+def migrate(
+    to: Annotated[str, typer.Option("--to", help="the backend to fill: milvus or faiss")],
+    data_dir: DataDir = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Copy the index into another backend from the store's vectors (nothing is re-embedded).
+
+    Then set ARTICLEQA_BACKEND to that backend; the store stays the source of truth for both."""
+    settings = _settings(data_dir)
+    if to not in ("milvus", "faiss"):
+        _fail(f"--to must be milvus or faiss, got {to!r}", 2)
+    engine = build_engine(settings.model_copy(update={"backend": to}))
+    documents, passages = engine.store.counts()
+    if passages == 0:
+        engine.close()
+        _fail(f"{engine.data_dir} has no passages to copy: run `articleqa ingest` first", 3)
+    started = time.perf_counter()
+    bars = _Bars()
+    try:
+        manifest = engine.publish(progress=bars, full=True)
+    except (LockTimeout, BackendUnavailable) as exc:
+        _fail(str(exc), 3)
+    finally:
+        bars.close()
+        engine.close()
+    out = {"backend": to, "index_version": manifest["version"], "documents": documents, "passages": passages,
+           "seconds": round(time.perf_counter() - started, 2)}
+    if as_json:
+        _print_json(out)
+    else:
+        typer.echo(f"copied {passages} passages of {documents} documents into {to} (index {out['index_version']}, "
+                   f"{out['seconds']} s); serve it with ARTICLEQA_BACKEND={to}")
+
+
+@app.command()
 def verify(
     version: Annotated[str | None, typer.Option("--version", help="snapshot to check (default: current)")] = None,
     data_dir: DataDir = None,
@@ -241,8 +278,11 @@ def verify(
     """Check a snapshot: checksums, counts, dimension, SQLite integrity, citations against the store."""
     settings = _settings(data_dir)
     engine = build_engine(settings)
-    report = verify_data_dir(engine.data_dir, DB_NAME, version=version, embedder_id=engine.embedder.id,
-                             dim=engine.embedder.dim, dictionary_hash=engine.segmenter.dictionary_hash)
+    if isinstance(engine.backend, MilvusBackend):
+        report = verify_milvus(engine.backend, engine.store)
+    else:
+        report = verify_data_dir(engine.data_dir, DB_NAME, version=version, embedder_id=engine.embedder.id,
+                                 dim=engine.embedder.dim, dictionary_hash=engine.segmenter.dictionary_hash)
     engine.close()
     if as_json:
         _print_json(report.to_dict())

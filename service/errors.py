@@ -7,6 +7,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from index.backend import BackendUnavailable
 from index.engine import NotReady
 from index.lock import LockTimeout
 from index.searcher import QueryError
@@ -23,6 +24,7 @@ _STATUS: dict[type[Exception], int] = {
     ReindexRunning: 409,
     NotReady: 503,
     SnapshotError: 503,
+    BackendUnavailable: 503,
 }
 
 

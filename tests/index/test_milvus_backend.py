@@ -17,7 +17,7 @@ from index.config import IndexConfig
 from index.engine import Engine
 from index.evaluation import load_questions
 from index.keyword import KeywordIndex
-from index.milvus_backend import MilvusBackend, row_key
+from index.milvus_backend import MilvusBackend, row_key, verify_milvus
 from index.snapshot import SnapshotError
 from index.store import Store
 from ingest.segmenter import JiebaSegmenter
@@ -238,3 +238,20 @@ def test_bad_settings_are_refused(embedder, segmenter) -> None:  # type: ignore[
     unreachable = MilvusBackend("http://127.0.0.1:9", embedder, segmenter)
     with pytest.raises(BackendUnavailable, match=r"127\.0\.0\.1:9"):
         unreachable.current_version()
+
+
+def test_verify_finds_missing_rows_and_migrate_repairs_them(milvus_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = milvus_engine()
+    engine.ingest([CORPUS])
+    backend: MilvusBackend = engine.backend  # type: ignore[assignment]
+    report = verify_milvus(backend, engine.store)
+    assert report.ok, report.problems
+    assert report.checked["rows"] == report.checked["store"]["passages"] == report.checked["citations"] > 0
+    collection = backend.manifest()["collection"]  # type: ignore[index]
+    backend.client().delete(collection, filter='doc_id == "bank-product-manager-skills"')
+    damaged = verify_milvus(backend, engine.store)
+    assert not damaged.ok and "missing" in damaged.problems[0]
+    manifest = engine.publish(full=True)  # what `articleqa migrate --to milvus` does
+    assert manifest["collection"] != collection
+    assert verify_milvus(backend, engine.store).ok
+    assert any(h.doc_id == "bank-product-manager-skills" for h in engine.search("领导力", top_k=3).hits)

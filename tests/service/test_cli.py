@@ -141,3 +141,29 @@ def test_feedback_export(cli_data: Path, tmp_path: Path) -> None:
     assert rows[0]["answers"] == [] and rows[0]["comment"] == "想知道年费"
     res = runner.invoke(app, ["feedback", "export", "--all", "--data-dir", str(cli_data)])
     assert len(res.stdout.strip().splitlines()) == 2
+
+
+def test_migrate_copies_the_index_to_the_other_backend(cli_data: Path, tmp_path: Path) -> None:
+    from service.settings import Settings
+
+    data = tmp_path / "data"
+    shutil.copytree(cli_data, data, ignore=shutil.ignore_patterns("write.lock"))
+    here = Settings(_env_file=None).backend  # the suite runs on each backend in turn
+    other = "faiss" if here == "milvus" else "milvus"
+    res = runner.invoke(app, ["migrate", "--to", other, "--json", "--data-dir", str(data)])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)  # progress bars go to stderr
+    assert out["backend"] == other and out["passages"] > 0
+
+    def search(backend: str) -> list[str]:
+        res = runner.invoke(app, ["search", "--json", "风险管理能力", "--data-dir", str(data)],
+                            env={"ARTICLEQA_BACKEND": backend})
+        assert res.exit_code == 0, res.output
+        return [h["passage_id"] for h in json.loads(res.stdout)["results"]]
+
+    assert search(other) == search(here) and search(other)
+    res = runner.invoke(app, ["migrate", "--to", "elastic", "--data-dir", str(data)])
+    assert res.exit_code == 2 and "milvus or faiss" in res.output
+    empty = tmp_path / "empty"
+    res = runner.invoke(app, ["migrate", "--to", other, "--data-dir", str(empty)])
+    assert res.exit_code == 3 and "no passages" in res.output
