@@ -43,10 +43,9 @@ def _zscore(x: np.ndarray) -> np.ndarray:
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
-    order = np.argsort(-x, kind="stable")
-    ranks = np.empty(len(x), dtype=np.float64)
-    ranks[order] = np.arange(1, len(x) + 1)
-    return ranks
+    """1 for the best; equal scores share the best rank among them, so the order in which the
+    candidates arrive (which differs between backends) never breaks a tie."""
+    return 1.0 + np.searchsorted(np.sort(-x), -x, side="left").astype(np.float64)
 
 
 def fuse(dense: np.ndarray, keyword: np.ndarray, params: FusionParams) -> np.ndarray:

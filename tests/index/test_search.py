@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from index.answer import NOT_COVERED
@@ -88,3 +89,16 @@ def test_dev_questions_meet_the_bar(seed_engine) -> None:  # type: ignore[no-unt
     for mode in ("keyword", "dense"):
         single = evaluate_questions(searcher, questions, params=SearchParams(mode=mode))
         assert report["mrr@10"] > single["mrr@10"]
+
+
+def test_rrf_ranks_ties_the_same_whatever_the_candidate_order() -> None:
+    from index.fusion import FusionParams, fuse
+
+    dense = np.array([0.9, 0.5, 0.5, 0.1], dtype=np.float32)
+    keyword = np.array([0.0, 2.0, 2.0, 2.0], dtype=np.float32)
+    params = FusionParams(method="rrf", keyword_weight=0.5)
+    fused = fuse(dense, keyword, params)
+    order = np.array([3, 2, 1, 0])
+    assert np.allclose(fuse(dense[order], keyword[order], params), fused[order])
+    assert fused[1] == fused[2]  # tied on both sides: the same fused score
+    assert fused[0] > 0 and fused[3] < fused[1]
