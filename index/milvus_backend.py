@@ -41,8 +41,6 @@ from ingest.embedders import Embedder
 from ingest.segmenter import Segmenter
 from ingest.types import passage_context
 
-log = logging.getLogger(__name__)
-
 FORMAT_VERSION = 1
 KEYWORD_MODES = ("client", "server")
 PROPERTY = "articleqa.manifest"  # the manifest travels with the collection, as a collection property
@@ -106,6 +104,10 @@ class MilvusBackend:
 
                 if self.local:
                     Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+                    # Lite's gRPC server runs in this process and logs a traceback for every call it
+                    # does not implement (pymilvus asks AllocTimestamp when an index is created, then
+                    # carries on); the client side gets each error anyway.
+                    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
                 try:
                     self._client = _Guarded(MilvusClient(uri=self.uri, token=self.token, timeout=30), self.uri)
                 except Exception as exc:  # pymilvus raises its own hierarchy, Lite a DataDirLockedError inside
@@ -288,7 +290,9 @@ class MilvusBackend:
             schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
                                          input_field_names=["context"], output_field_names=["bm25"]))
             index.add_index("bm25", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
-        c.create_collection(name, schema=schema, index_params=index)
+        # Strong: a search sees every write acknowledged before it (an added article is searchable
+        # as soon as POST /documents returns, from any process); Lite is always this consistent.
+        c.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
 
     def _upsert(self, name: str, store: Store, records: list[PassageRecord], avgdl: float) -> set[int]:
         """Write passages (their vectors from the store, none re-embedded); returns their keys."""

