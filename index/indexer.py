@@ -118,7 +118,8 @@ class Indexer:
                     if art.doc_id not in present and art.doc_id not in seen_ids:
                         self.store.delete_article(art.doc_id)
                         report.removed.append(art.doc_id)
-            manifest = self._publish_if_needed(force=rebuild or report.changed, progress=progress, gate=gate)
+            manifest = self._publish_if_needed(force=rebuild or report.changed, progress=progress, gate=gate,
+                                               full=rebuild)
         report.index_version = manifest["version"]
         report.documents = manifest["counts"]["documents"]
         report.passages = manifest["counts"]["passages"]
@@ -157,8 +158,7 @@ class Indexer:
         """Publish the store as it is; `full` rebuilds the whole index from the store."""
         with self._lock("publish"):
             self._sync_settings()
-            self._ensure_vectors(progress)
-            return self.backend.publish(self.store, force=True, progress=progress, full=full)
+            return self._publish_if_needed(force=True, progress=progress, full=full)
 
     # -- internals ------------------------------------------------------------------------------
 
@@ -247,9 +247,9 @@ class Indexer:
             flush()
 
     def _publish_if_needed(self, force: bool, progress: Progress | None = None,
-                           gate: Gate | None = None) -> dict[str, Any]:
+                           gate: Gate | None = None, full: bool = False) -> dict[str, Any]:
         self._ensure_vectors(progress)
-        return self.backend.publish(self.store, force=force, progress=progress, gate=gate)
+        return self.backend.publish(self.store, force=force, progress=progress, gate=gate, full=full)
 
     def _ensure_vectors(self, progress: Progress | None) -> None:
         """Embed the passages that have no vector of this embedder yet (stored under another one only)."""

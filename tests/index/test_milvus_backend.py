@@ -240,6 +240,18 @@ def test_bad_settings_are_refused(embedder, segmenter) -> None:  # type: ignore[
         unreachable.current_version()
 
 
+def test_unreachable_milvus_makes_the_service_not_ready(tmp_path: Path, start_server) -> None:  # type: ignore[no-untyped-def]
+    from tests.live_server import make_settings
+
+    api = start_server(make_settings(tmp_path / "data", backend="milvus", milvus_uri="http://127.0.0.1:9"))
+    with api.client() as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["backend"] == "milvus"
+        assert "127.0.0.1:9" in ready.json()["detail"]
+        r = client.post("/search", json={"query": "信用卡"})
+        assert r.status_code == 503 and "127.0.0.1:9" in r.json()["detail"]
+
+
 def test_verify_finds_missing_rows_and_migrate_repairs_them(milvus_engine) -> None:  # type: ignore[no-untyped-def]
     engine = milvus_engine()
     engine.ingest([CORPUS])
