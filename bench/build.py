@@ -91,7 +91,7 @@ def build_direct(corpus: Corpus, data_dir: Path, real: Embedder, segmenter: Segm
         "embedder": {"id": bench_embedder_id(real.id), "dim": int(corpus.vectors.shape[1])},
         "segmenter": {"id": segmenter.id, "dictionary_hash": segmenter.dictionary_hash},
         "chunking": asdict(params),
-        "dense": {"kind": dense_kind, "metric": "inner_product"},
+        "dense": {**dense.describe(), "metric": "inner_product", "requested": dense_kind},
         "keyword": {"library": "bm25s", "method": "lucene", "k1": keyword.k1, "b": keyword.b},
         "counts": {"documents": len(documents), "passages": len(rows)},
         "store_generation": 0,

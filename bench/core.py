@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.dense import DenseIndex
+from index.dense import DENSE_FILES, DenseIndex
 from index.snapshot import MANIFEST, READERS, Snapshot, file_sha256
 
 
@@ -41,14 +41,16 @@ def with_dense(folder: Path, dense: DenseIndex, dest: Path) -> Path:
     is a hard link, the manifest names the new kind, size and checksum. Load it with Snapshot.load."""
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     dest.mkdir(parents=True)
-    for name in manifest["files"]:
-        if name != "dense.faiss":
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            os.link(folder / name, dest / name)
-    dense.save(dest / "dense.faiss")
-    manifest["files"]["dense.faiss"] = {"bytes": (dest / "dense.faiss").stat().st_size,
-                                        "sha256": file_sha256(dest / "dense.faiss")}
-    manifest["dense"] = {**manifest["dense"], "kind": dense.kind}
+    for name in list(manifest["files"]):
+        if name in DENSE_FILES.values():
+            del manifest["files"][name]
+            continue
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        os.link(folder / name, dest / name)
+    dense.save(dest / dense.file_name)
+    manifest["files"][dense.file_name] = {"bytes": (dest / dense.file_name).stat().st_size,
+                                          "sha256": file_sha256(dest / dense.file_name)}
+    manifest["dense"] = {**manifest["dense"], **dense.describe()}
     (dest / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     (dest / READERS).touch()
     return dest

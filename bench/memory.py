@@ -26,6 +26,12 @@ def rss_mb(pid: int | None = None) -> float:
     return _status_mb("VmRSS", pid) or 0.0
 
 
+def rss_split_mb(pid: int | None = None) -> dict[str, float]:
+    """RSS split into anonymous memory (the process' own) and file pages (memory-mapped index files: page
+    cache, shared by every process that maps the same snapshot)."""
+    return {"anon": round(_status_mb("RssAnon", pid) or 0.0, 1), "file": round(_status_mb("RssFile", pid) or 0.0, 1)}
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this program, MiB: VmHWM (getrusage's ru_maxrss would also count the
     parent's memory at fork time, which Linux carries across exec)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.memory import peak_rss_mb, rss_mb
+from bench.memory import peak_rss_mb, rss_mb, rss_split_mb
 from bench.textgen import REPO
 
 
@@ -20,14 +20,14 @@ def probe(snapshot_dir: Path, vectors_npy: Path, terms: list[list[str]]) -> dict
     from index.snapshot import Snapshot
 
     qvecs = np.load(vectors_npy)
-    before = rss_mb()
+    before, before_split = rss_mb(), rss_split_mb()
     snap = Snapshot.load(snapshot_dir)
     loaded = rss_mb()
     for i in range(max(len(qvecs), len(terms))):
         dense_search(snap, qvecs[i % len(qvecs)], 100)
         if terms:
             keyword_scores(snap, terms[i % len(terms)])
-    searched = rss_mb()
+    searched, split = rss_mb(), rss_split_mb()
     n = max(snap.size, 1)
     snap.close()
     return {
@@ -36,6 +36,8 @@ def probe(snapshot_dir: Path, vectors_npy: Path, terms: list[list[str]]) -> dict
         "rss_after_queries_mb": round(searched, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "bytes_per_passage_loaded": round((searched - before) * 1024 * 1024 / n, 1),
+        "anon_bytes_per_passage": round((split["anon"] - before_split["anon"]) * 1024 * 1024 / n, 1),
+        "file_bytes_per_passage": round((split["file"] - before_split["file"]) * 1024 * 1024 / n, 1),
     }
 
 

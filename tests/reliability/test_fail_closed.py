@@ -20,11 +20,11 @@ def _current(data: Path) -> Path:
 def test_damaged_only_snapshot_means_not_ready(built_data_dir: Path, tmp_path: Path,
                                                start_server: Callable[[Settings], Api]) -> None:
     data = copy_data_dir(built_data_dir, tmp_path / "data")
-    dense = _current(data) / "dense.faiss"
+    dense = _current(data) / "dense.npy"  # the exact index of a small corpus
     dense.write_bytes(dense.read_bytes()[:100])
     api = start_server(make_settings(data))
     r = httpx.get(f"{api.base_url}/readyz", timeout=10)
-    assert r.status_code == 503 and "dense.faiss" in r.text
+    assert r.status_code == 503 and "dense.npy" in r.text
     s = httpx.post(f"{api.base_url}/search", json={"query": "信用卡"}, timeout=10)
     assert s.status_code == 503
 
