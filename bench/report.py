@@ -114,7 +114,8 @@ def calibration_table(cal: dict[str, Any] | None) -> str:
     same = cal.get("same_size")
     if same:
         for k in ("nn_cos", "query_top10_cos", "query_top1_minus_top10"):
-            rows.append([f"same size (the real base passages vs as many derived): {names[k]}",
+            label = "nearest-neighbour cosine" if k == "nn_cos" else names[k]
+            rows.append([f"same size, the real base passages vs as many derived vectors: {label}",
                          cell(same["real"][k]), cell(same["isotropic"][k]), cell(same["fitted"][k])])
     rc = cal["real_vs_derived_cos"]
     rows.append(["cosine of the derived vector with the real embedding of the same text", "1", cell(rc["isotropic"]),

@@ -82,7 +82,7 @@ def update_targets(s: dict[str, Any], embed_rate: float) -> list[Target]:
         for label, add in adds:
             r = _ratio(add, rebuild_corpus)
             out.append(Target(f"100k: add one article ({label}) / full rebuild from the corpus, re-embedding "
-                              "everything (extrapolated)", "≤ 5 %",
+                              f"everything (extrapolated at {embed_rate:.1f} passages/s)", "≤ 5 %",
                               f"{r * 100:.3f} % ({add:.0f} ms / {rebuild_corpus / 1000:.0f} s)", r <= 0.05))
     return out
 
@@ -132,7 +132,8 @@ def memory_targets(s: dict[str, Any]) -> list[Target]:
 def check(report: dict[str, Any]) -> list[Target]:
     sizes = _by_size(report)
     mid = sizes.get(TARGET_SIZE)
-    embed_rate = float(report["base"]["ingest"]["passages_per_s"]["embed"]["mean"] or 0.0)
+    embed_rate = float(report["base"].get("embed_passages_per_s")
+                       or report["base"]["ingest"]["passages_per_s"]["embed"]["mean"] or 0.0)
     out: list[Target] = []
     if mid is not None:
         out += latency_targets(mid) + http_targets(mid) + update_targets(mid, embed_rate)
