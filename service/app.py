@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware import Middleware
 
 from index.engine import Engine
+from service.allocator import limit_malloc_arenas
 from service.errors import install_error_handlers
 from service.limits import ENVELOPE_BYTES, BodyLimitMiddleware
 from service.metrics import Metrics
@@ -39,6 +40,10 @@ DESCRIPTION = """
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """The app; with no engine given, one is built from settings at startup and closed at shutdown."""
     settings = settings or Settings()
+    # Now, before request threads exist: glibc fixes its arena limit for good once it has 9 arenas.
+    arenas = limit_malloc_arenas()
+    if arenas is not None:
+        log.info("malloc arenas capped at %d (MALLOC_ARENA_MAX; see docs/operations.md)", arenas)
     metrics = Metrics()
     state = ServiceState(settings=settings, metrics=metrics, reindex=ReindexJob(metrics), engine=engine)
 

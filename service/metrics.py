@@ -8,6 +8,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     generate_latest,
 )
 
@@ -15,12 +16,14 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 
 
 class Metrics:
-    """Request latency by path template and status, search latency, index size and write counters."""
+    """Request latency by path template and status, search latency, index size, writes and process memory."""
 
     content_type = CONTENT_TYPE_LATEST
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        # process_resident_memory_bytes and friends: what an operator watches for memory growth.
+        ProcessCollector(registry=self.registry)
         self.requests = Histogram(
             "articleqa_http_request_duration_seconds", "HTTP request latency by route template and status",
             ["method", "path", "status"], buckets=_LATENCY_BUCKETS, registry=self.registry,
