@@ -32,6 +32,15 @@ import numpy as np
 from index.backend import BackendUnavailable, Candidates, Progress
 from index.bm25_sparse import passage_weights, query_weights, sparse_dot
 from index.config import IndexConfig
+from index.dense import (
+    HNSW_EF_CONSTRUCTION,
+    HNSW_EF_PER_K,
+    HNSW_EF_SEARCH,
+    HNSW_M,
+    IVF_NPROBE,
+    ivf_lists,
+    resolve_kind,
+)
 from index.gate import Gate, GateRefused, GateVerdict, Published
 from index.segment import PassageRow
 from index.snapshot import SnapshotError, check_compatible
@@ -174,7 +183,7 @@ class MilvusBackend:
                 gate: Gate | None = None, full: bool = False) -> dict[str, Any]:
         """Push what changed in the store since the collection's generation; rebuild when incompatible."""
         manifest = self.manifest()
-        if (full or gate is not None or manifest is None or not self._compatible(manifest)
+        if (full or gate is not None or manifest is None or not self._compatible(manifest, store.counts()[1])
                 or self._avgdl_drifted(manifest, store)):
             # A gated publish is always a full build: an update in place would reach readers before
             # the gate could judge it.
@@ -202,12 +211,17 @@ class MilvusBackend:
                 progress("index", done, done)
         return self._set_manifest(name, store, manifest, version=f"{int(manifest['version']) + 1:06d}")
 
-    def _compatible(self, manifest: dict[str, Any]) -> bool:
+    def _compatible(self, manifest: dict[str, Any], passages: int | None = None) -> bool:
+        """Built as this backend would build it now; with `passages`, also the dense kind that `auto`
+        picks for that many (crossing the threshold rebuilds once, with the approximate index)."""
+        dense = manifest.get("dense", {})
+        if passages is not None and dense.get("kind") != resolve_kind(self.config.dense_kind, passages):
+            return False
         return bool(manifest.get("format") == FORMAT_VERSION
                     and manifest.get("embedder", {}).get("id") == self.embedder.id
                     and manifest.get("segmenter", {}).get("dictionary_hash") == self.segmenter.dictionary_hash
                     and manifest.get("chunking") == asdict(self.config.chunking)
-                    and manifest.get("dense", {}).get("kind") == self.config.dense_kind
+                    and dense.get("requested") == self.config.dense_kind
                     and manifest.get("keyword", {}).get("mode") == self.keyword_mode)
 
     def _avgdl_drifted(self, manifest: dict[str, Any], store: Store) -> bool:
@@ -226,7 +240,7 @@ class MilvusBackend:
                 c.drop_collection(leftover)
         passages, tokens = store.keyword_totals()
         avgdl = tokens / passages if passages else 1.0
-        self._create_collection(name)
+        dense = self._create_collection(name, store.counts()[1])
         total = store.counts()[1]
         done = 0
         for batch in store.iter_records(self.embedder.id):
@@ -235,14 +249,14 @@ class MilvusBackend:
             if progress:
                 progress("index", done, total)
         c.flush(name)
-        manifest = self._set_manifest(name, store, None, version=version, avgdl=avgdl, announce=False)
+        manifest = self._set_manifest(name, store, None, version=version, avgdl=avgdl, dense=dense, announce=False)
         if gate is not None:
             verdict = self._judge(gate, name, manifest, store, previous)
             if not verdict.accepted:
                 c.drop_collection(name)
                 raise GateRefused(verdict.message)
-            manifest = self._set_manifest(name, store, None, version=version, avgdl=avgdl, announce=False,
-                                          quality=verdict.figures)
+            manifest = self._set_manifest(name, store, None, version=version, avgdl=avgdl, dense=dense,
+                                          announce=False, quality=verdict.figures)
         if previous is None and not c.has_collection(self.alias):
             c.create_alias(name, self.alias)
         else:
@@ -255,7 +269,8 @@ class MilvusBackend:
             progress("published", done, done)
         return manifest
 
-    def _create_collection(self, name: str) -> None:
+    def _create_collection(self, name: str, rows: int) -> dict[str, Any]:
+        """Create an empty collection for about `rows` passages; returns the dense index it was given."""
         from pymilvus import DataType, Function, FunctionType
 
         c = self.client()
@@ -274,8 +289,15 @@ class MilvusBackend:
         schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.embedder.dim)
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
         index = c.prepare_index_params()
-        if self.config.dense_kind == "hnsw":
-            index.add_index("dense", index_type="HNSW", metric_type="IP", params={"M": 32, "efConstruction": 80})
+        # The same kinds and parameters as the snapshot backend's DenseIndex (index/dense.py).
+        kind = resolve_kind(self.config.dense_kind, rows)
+        dense: dict[str, Any] = {"kind": kind, "requested": self.config.dense_kind, "metric": "inner_product"}
+        if kind == "hnsw":
+            index.add_index("dense", index_type="HNSW", metric_type="IP",
+                            params={"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION})
+        elif kind == "ivf":
+            dense["nlist"] = ivf_lists(rows)
+            index.add_index("dense", index_type="IVF_FLAT", metric_type="IP", params={"nlist": dense["nlist"]})
         else:
             index.add_index("dense", index_type="FLAT", metric_type="IP")
         index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
@@ -293,6 +315,7 @@ class MilvusBackend:
         # Strong: a search sees every write acknowledged before it (an added article is searchable
         # as soon as POST /documents returns, from any process); Lite is always this consistent.
         c.create_collection(name, schema=schema, index_params=index, consistency_level="Strong")
+        return dense
 
     def _upsert(self, name: str, store: Store, records: list[PassageRecord], avgdl: float) -> set[int]:
         """Write passages (their vectors from the store, none re-embedded); returns their keys."""
@@ -339,7 +362,7 @@ class MilvusBackend:
         return gate(MilvusIndex(self, manifest, store), Published(previous, load) if previous else None)
 
     def _set_manifest(self, name: str, store: Store, previous: dict[str, Any] | None, version: str,
-                      avgdl: float | None = None, announce: bool = True,
+                      avgdl: float | None = None, dense: dict[str, Any] | None = None, announce: bool = True,
                       quality: dict[str, Any] | None = None) -> dict[str, Any]:
         documents, passages = store.counts()
         manifest = {
@@ -352,7 +375,7 @@ class MilvusBackend:
             "embedder": {"id": self.embedder.id, "dim": self.embedder.dim},
             "segmenter": {"id": self.segmenter.id, "dictionary_hash": self.segmenter.dictionary_hash},
             "chunking": asdict(self.config.chunking),
-            "dense": {"kind": self.config.dense_kind, "metric": "inner_product"},
+            "dense": dense if dense is not None else (previous or {})["dense"],
             "keyword": {"mode": self.keyword_mode, "method": "lucene", "k1": self.config.bm25_k1,
                         "b": self.config.bm25_b,
                         "avgdl": avgdl if avgdl is not None else (previous or {})["keyword"]["avgdl"]},
@@ -460,7 +483,7 @@ class MilvusIndex:
         requests = []
         if query is not None:
             requests.append(AnnSearchRequest(data=[np.asarray(query, np.float32).tolist()], anns_field="dense",
-                                             param={"metric_type": "IP"}, limit=k, expr=expr))
+                                             param=self._dense_params(k), limit=k, expr=expr))
         if server:
             requests.append(AnnSearchRequest(data=[" ".join(terms or ())], anns_field="bm25",
                                              param={"metric_type": "BM25"}, limit=k, expr=expr))
@@ -491,6 +514,14 @@ class MilvusIndex:
         else:
             keyword = np.array([sparse_dot(qsparse, h["entity"]["sparse"]) for h in hits], dtype=np.float32)
         return Candidates(rows, dense.astype(np.float32), keyword)
+
+    def _dense_params(self, k: int) -> dict[str, Any]:
+        kind = self._manifest["dense"]["kind"]
+        if kind == "hnsw":
+            return {"metric_type": "IP", "params": {"ef": max(HNSW_EF_SEARCH, HNSW_EF_PER_K * k)}}
+        if kind == "ivf":
+            return {"metric_type": "IP", "params": {"nprobe": min(IVF_NPROBE, int(self._manifest["dense"]["nlist"]))}}
+        return {"metric_type": "IP"}
 
     def _server_ranks(self, terms: Sequence[str], k: int, expr: str, rows: np.ndarray) -> np.ndarray:
         """Milvus' own BM25, as rank-based scores 1/(60 + rank) (its raw scores are not comparable)."""

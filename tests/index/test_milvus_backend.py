@@ -267,3 +267,27 @@ def test_verify_finds_missing_rows_and_migrate_repairs_them(milvus_engine) -> No
     assert manifest["collection"] != collection
     assert verify_milvus(backend, engine.store).ok
     assert any(h.doc_id == "bank-product-manager-skills" for h in engine.search("领导力", top_k=3).hits)
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "ivf"])
+def test_approximate_dense_kinds_build_and_search(milvus_engine, kind: str) -> None:  # type: ignore[no-untyped-def]
+    engine = milvus_engine(config=IndexConfig(dense_kind=kind))
+    engine.ingest([CORPUS])
+    dense = engine.backend.manifest()["dense"]  # type: ignore[attr-defined]
+    assert dense["kind"] == kind and dense["requested"] == kind
+    hit = engine.search("信用卡一般分为哪几类?", top_k=3).hits[0]
+    assert "消费卡" in hit.text
+
+
+def test_auto_switches_to_the_approximate_kind_past_the_threshold(milvus_engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    engine = milvus_engine(config=IndexConfig(dense_kind="auto"))
+    engine.ingest([CORPUS])
+    first = engine.backend.manifest()  # type: ignore[attr-defined]
+    assert first["dense"]["kind"] == "flat"
+    monkeypatch.setattr("index.dense.AUTO_ANN_MIN_ROWS", 50)  # the corpus now counts as large
+    report = engine.add_document(text=NEW, doc_id="installments")
+    manifest = engine.backend.manifest()  # type: ignore[attr-defined]
+    assert manifest["dense"]["kind"] == "ivf" and manifest["collection"] != first["collection"]
+    assert report.index_version == manifest["version"]
+    engine.add_document(text=NEW.replace("按月", "按日"), doc_id="installments")
+    assert engine.backend.manifest()["collection"] == manifest["collection"]  # type: ignore[attr-defined]
