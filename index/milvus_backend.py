@@ -479,7 +479,8 @@ class MilvusIndex:
                 return Candidates.empty()
             expr = f"doc_id in {_quote(existing)}"
         qsparse = self._query_sparse(terms) if terms is not None else {}
-        server = self.backend.keyword_mode == "server" and terms is not None and bool(terms)
+        # The mode this collection was built with (a changed setting takes effect at the next full build).
+        server = self._manifest["keyword"]["mode"] == "server" and terms is not None and bool(terms)
         requests = []
         if query is not None:
             requests.append(AnnSearchRequest(data=[np.asarray(query, np.float32).tolist()], anns_field="dense",
