@@ -18,6 +18,7 @@ import httpx
 from bench.memory import rss_mb
 from bench.stats import summary
 from bench.textgen import REPO
+from index.searcher import Searcher
 
 
 def free_port() -> int:
@@ -133,14 +134,37 @@ def load(base_url: str, queries: Iterator[str], clients: int, seconds: float, ma
     }
 
 
+def paired_overhead(base_url: str, searcher: Searcher, queries: list[str], top_k: int = 5) -> dict[str, Any]:
+    """The same distinct query searched in this process and then over HTTP, pair after pair, so both see the
+    same machine load (on a shared machine, levels measured minutes apart differ by more than HTTP costs).
+
+    The server and this process each have their own query-vector cache, so both embed every query."""
+    inproc, http, took = [], [], []
+    with httpx.Client(base_url=base_url, timeout=120.0) as client:
+        for q in queries:
+            start = time.perf_counter()
+            searcher.search(q, top_k=top_k)
+            inproc.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            r = client.post("/search", json={"query": q, "top_k": top_k})
+            http.append((time.perf_counter() - start) * 1000)
+            r.raise_for_status()
+            took.append(float(r.json()["took_ms"]))
+    return {"pairs": len(queries), "in_process_ms": summary(inproc), "http_ms": summary(http),
+            "server_took_ms": summary(took), "http_minus_server_ms": summary([h - t for h, t in zip(http, took,
+                                                                                                   strict=True)])}
+
+
 def http_benchmark(data_dir: Path, log_path: Path, queries: list[str], levels: tuple[int, ...], seconds: float,
-                   dense_kind: str = "flat") -> dict[str, Any]:
-    """Start the server, warm it, run each concurrency level in turn with distinct queries, stop it."""
+                   dense_kind: str = "flat", paired: tuple[Searcher, list[str]] | None = None) -> dict[str, Any]:
+    """Start the server, warm it, optionally measure paired in-process/HTTP searches, run each concurrency
+    level in turn with distinct queries, stop it."""
     stream = iter(queries)
     with Server(data_dir, log_path, dense_kind=dense_kind) as server:
         rss_idle = server.rss_mb()
         warm = load(server.base_url, stream, clients=1, seconds=60.0, max_requests=3)
+        pairs = paired_overhead(server.base_url, *paired) if paired is not None else None
         runs = [load(server.base_url, stream, clients=c, seconds=seconds) for c in levels]
         return {"startup_s": round(server.startup_s, 2), "server_rss_mb": round(server.rss_mb(), 1),
                 "server_rss_idle_mb": round(rss_idle, 1), "warmup_errors": warm["errors"], "levels": runs,
-                "distinct_queries": True}
+                "distinct_queries": True, "paired": pairs}

@@ -137,6 +137,20 @@ def http_table(sizes: list[dict[str, Any]]) -> str:
                    "server RSS MiB"], rows)
 
 
+def paired_table(sizes: list[dict[str, Any]]) -> str:
+    rows = []
+    for s in sizes:
+        pr = s.get("http", {}).get("paired")
+        if pr:
+            over = pr["http_ms"]["median"] / max(pr["in_process_ms"]["median"], 1e-9) - 1
+            rows.append([_size(s["size"]), str(pr["pairs"]), _mp(pr["in_process_ms"]), _mp(pr["http_ms"]),
+                         _mp(pr["server_took_ms"]), _mp(pr["http_minus_server_ms"]), f"{over * 100:+.0f} %"])
+    if not rows:
+        return "_no paired measurement in this run_"
+    return _table(["passages", "queries", "in-process whole search ms", "HTTP ms", "server's own took_ms",
+                   "HTTP minus took_ms", "HTTP over in-process (medians)"], rows)
+
+
 def ingest_table(report: dict[str, Any]) -> str:
     rows = []
     base = report["base"]["ingest"]
@@ -170,7 +184,7 @@ def direct_table(sizes: list[dict[str, Any]]) -> str:
                          f"{b['peak_rss_mb']:.0f}"])
     if not rows:
         return "_no size above --engine-max was run_"
-    return _table(["passages", "articles + derived tokens s", "FAISS build s", "bm25s build s",
+    return _table(["passages", "articles + derived tokens s", "dense build s (flat: none)", "bm25s build s",
                    "write snapshot s", "total s", "peak RSS MiB"], rows)
 
 
@@ -333,6 +347,10 @@ def tables_markdown(report: dict[str, Any], plot_ref: str = PLOT) -> str:
         "### HTTP `POST /search` on 127.0.0.1 (one uvicorn process, distinct queries)",
         "",
         http_table(sizes),
+        "",
+        "The same queries searched in-process and over HTTP, pair after pair (1 client, so both see the same load):",
+        "",
+        paired_table(sizes),
         "",
         "### Ingest throughput, passages/s: total (median / slow-tail p99 of the batches)",
         "",

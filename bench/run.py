@@ -41,7 +41,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workdir", type=Path, default=None, help="scratch folder (default: a temp folder, removed)")
     p.add_argument("--repeats", type=int, default=200, help="timed queries per in-process figure")
     p.add_argument("--large-repeats", type=int, default=50, help="timed queries per figure above --engine-max")
-    p.add_argument("--cold-queries", type=int, default=100, help="whole searches with the real query model")
+    p.add_argument("--cold-queries", type=int, default=200, help="whole searches with the real query model")
+    p.add_argument("--paired-queries", type=int, default=100,
+                   help="queries searched in-process and over HTTP, pair after pair (the HTTP overhead)")
     p.add_argument("--http-seconds", type=float, default=8.0, help="seconds per concurrency level")
     p.add_argument("--http-clients", default="1,4,16")
     p.add_argument("--engine-max", type=int, default=100_000, help="largest size ingested through SQLite")
@@ -141,6 +143,7 @@ def main(argv: list[str] | None = None) -> None:
                 noise_model=str(noise_path) if args.derivation == "fitted" else "",
                 ann_kind=args.ann_kind,
                 repeats=args.repeats if n <= args.engine_max else args.large_repeats, cold_queries=args.cold_queries,
+                paired_queries=args.paired_queries,
                 engine_max=args.engine_max, ann_min=args.ann_min, rank_bm25_max=args.rank_bm25_max,
                 http_levels=[int(c) for c in args.http_clients.split(",")], http_seconds=args.http_seconds,
                 add_repeats=args.add_repeats, rebuild_repeats=args.add_repeats, bandwidth_gbs=bandwidth["median"],

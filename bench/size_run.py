@@ -46,7 +46,8 @@ class SizeConfig:
     query_vectors: str
     noise_model: str = ""  # a fitted NoiseModel (bench.calibrate) for the derived vectors; "" = isotropic
     repeats: int = 200
-    cold_queries: int = 100
+    cold_queries: int = 200
+    paired_queries: int = 100  # searched in-process and over HTTP, pair after pair
     engine_max: int = 100_000
     ann_min: int = 10_000
     ann_kind: str = AUTO_ANN_KIND  # the approximate index compared with the exact scan
@@ -172,8 +173,15 @@ def run_size(cfg: SizeConfig, log: Any = print) -> dict[str, Any]:
     if "http" in cfg.sections:
         # Distinct fragments like the cold in-process searches (none of them repeated), so that HTTP at one
         # client against "whole search, cold" is the overhead of HTTP alone.
-        stream = fragments[30 + cfg.cold_queries :]
-        out["http"] = http_benchmark(data_dir, work / "server.log", stream, tuple(cfg.http_levels), cfg.http_seconds)
+        stream = fragments[30 + cfg.cold_queries + cfg.paired_queries :]
+        pairs = (Searcher(snap, QueryEmbedder(real), seg, engine.search_params),
+                 fragments[30 + cfg.cold_queries : 30 + cfg.cold_queries + cfg.paired_queries])
+        out["http"] = http_benchmark(data_dir, work / "server.log", stream, tuple(cfg.http_levels), cfg.http_seconds,
+                                     paired=pairs if cfg.paired_queries else None)
+        if out["http"].get("paired"):
+            pr = out["http"]["paired"]
+            log(f"[{cfg.size}] http paired: in-process {pr['in_process_ms']['median']} ms, "
+                f"HTTP {pr['http_ms']['median']} ms")
         log(f"[{cfg.size}] http: " + ", ".join(f"{r['clients']}c {r['qps']} qps" for r in out["http"]["levels"]))
 
     if "updates" in cfg.sections and cfg.size <= cfg.engine_max:

@@ -50,14 +50,22 @@ def latency_targets(s: dict[str, Any]) -> list[Target]:
 
 
 def http_targets(s: dict[str, Any]) -> list[Target]:
-    one = [lv for lv in s.get("http", {}).get("levels", []) if lv["clients"] == 1]
-    lat = s.get("latency_ms")
-    if not one or not lat:
-        return []
-    http, inproc = one[0]["latency_ms"]["median"], lat["cold_search"]["median"]
+    """HTTP over in-process at one client: from the paired measurement (same queries, interleaved) when the
+    run has one, else from the 1-client level against the cold in-process searches (minutes apart)."""
+    pairs = s.get("http", {}).get("paired")
+    if pairs:
+        http, inproc = pairs["http_ms"]["median"], pairs["in_process_ms"]["median"]
+        how = f"{pairs['pairs']} queries, each in-process then over HTTP"
+    else:
+        one = [lv for lv in s.get("http", {}).get("levels", []) if lv["clients"] == 1]
+        lat = s.get("latency_ms")
+        if not one or not lat:
+            return []
+        http, inproc = one[0]["latency_ms"]["median"], lat["cold_search"]["median"]
+        how = "1-client level against the cold in-process searches"
     over = _ratio(http, inproc) - 1.0
-    return [Target("100k, exact (flat): HTTP POST /search p50 at 1 client over the in-process whole search p50",
-                   "≤ +20 %", f"{over * 100:+.0f} % ({http:.1f} vs {inproc:.1f} ms)", over <= 0.20)]
+    return [Target(f"100k, exact (flat): HTTP POST /search p50 at 1 client over the in-process whole search p50 "
+                   f"({how})", "≤ +20 %", f"{over * 100:+.0f} % ({http:.1f} vs {inproc:.1f} ms)", over <= 0.20)]
 
 
 def update_targets(s: dict[str, Any], embed_rate: float) -> list[Target]:

@@ -64,3 +64,13 @@ def test_missed_targets_are_reported_as_missed() -> None:
     assert next(t for f, t in got.items() if f.startswith("100k, exact (flat): HTTP")).met is False
     assert [t.met for f, t in got.items() if "from the store" in f] == [False, True]
     assert not any(t.met for f, t in got.items() if "recall@10" in f)
+
+
+def test_http_overhead_comes_from_the_paired_queries_when_measured() -> None:
+    report = _report(whole_p50=18.0, http_p50=40.0, add_ms=400.0, recall=0.97)
+    report["sizes"][1]["http"]["paired"] = {"pairs": 100, "in_process_ms": _summary(30.0),
+                                            "http_ms": _summary(33.0), "server_took_ms": _summary(29.0),
+                                            "http_minus_server_ms": _summary(4.0)}
+    http = [t for f, t in _by_figure(report).items() if "HTTP" in f]
+    assert len(http) == 1 and "100 queries, each in-process then over HTTP" in http[0].figure
+    assert http[0].met is True and http[0].measured.startswith("+10 %")  # 33 / 30, not 40 / 18
