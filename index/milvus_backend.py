@@ -201,7 +201,7 @@ class MilvusBackend:
         done = 0
         for batch in _doc_batches(store, self.embedder.id, changed):
             new_keys = self._upsert(name, store, batch, manifest["keyword"]["avgdl"])
-            docs = sorted({r.doc_id for r in batch})
+            docs = sorted({r.doc_id for r, _ in batch})
             old = c.query(name, filter=f"doc_id in {_quote(docs)}", output_fields=["doc_id"])
             stale = [int(r["pk"]) for r in old if int(r["pk"]) not in new_keys]
             if stale:
@@ -319,12 +319,12 @@ class MilvusBackend:
 
     def _upsert(self, name: str, store: Store, records: list[PassageRecord], avgdl: float) -> set[int]:
         """Write passages (their vectors from the store, none re-embedded); returns their keys."""
-        stats = store.term_stats(sorted({t for r in records for t in r.tokens.split()}))
+        stats = store.term_stats(sorted({t for r, _ in records for t in r.tokens.split()}))
         term_ids = {t: i for t, (i, _) in stats.items()}
         dim = self.embedder.dim
         entities = []
-        for r in records:
-            vec = np.frombuffer(r.vector or b"", dtype=np.float32)
+        for r, vector in records:
+            vec = np.frombuffer(vector or b"", dtype=np.float32)
             if vec.shape != (dim,):
                 raise RuntimeError(f"passage {r.passage_id}: stored vector has {vec.size} values, expected {dim}")
             sparse = passage_weights(r.tokens.split(), term_ids, avgdl, self.config.bm25_k1, self.config.bm25_b)
@@ -424,11 +424,11 @@ def _doc_batches(store: Store, embedder_id: str, doc_ids: Sequence[str]) -> Iter
     """The passages of these articles, about _BATCH at a time, never splitting an article."""
     pending: list[PassageRecord] = []
     for batch in store.iter_records(embedder_id, doc_ids, batch=_BATCH):
-        for r in batch:
-            if len(pending) >= _BATCH and pending[-1].doc_id != r.doc_id:
+        for record in batch:
+            if len(pending) >= _BATCH and pending[-1][0].doc_id != record[0].doc_id:
                 yield pending
                 pending = []
-            pending.append(r)
+            pending.append(record)
     if pending:
         yield pending
 
@@ -591,8 +591,8 @@ def verify_milvus(backend: MilvusBackend, store: Store) -> VerifyReport:
     missing = differing = 0
     texts: dict[str, str] = {}
     for batch in store.iter_records(backend.embedder.id):
-        found = {r.passage_id: r for r in index.rows([row_key(p.passage_id) for p in batch])}
-        for p in batch:
+        found = {r.passage_id: r for r in index.rows([row_key(p.passage_id) for p, _ in batch])}
+        for p, _ in batch:
             got = found.get(p.passage_id)
             if got is None:
                 missing += 1

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.segment import PassageRow
 from ingest.types import Article, Passage, Section, passage_context
 
 SCHEMA_VERSION = 1
@@ -89,22 +90,9 @@ class StoredArticle:
     updated_at: str
 
 
-@dataclass(frozen=True)
-class PassageRecord:
-    """A passage as a backend indexes it: `row` is its store row id, stable until the article changes."""
-
-    row: int
-    passage_id: str
-    doc_id: str
-    section: str
-    paragraph: int
-    char_start: int
-    char_end: int
-    text: str
-    tokens: str
-    title: str
-    url: str
-    vector: bytes | None
+# A passage as a backend indexes it, with its vector for one embedder (None when it has none yet).
+# Here `PassageRow.row` is the store's row id: stable until the article changes; used for paging.
+PassageRecord = tuple[PassageRow, bytes | None]
 
 
 def _bump_generation(c: sqlite3.Connection) -> int:
@@ -351,7 +339,7 @@ class Store:
                     rows = self._conn.execute(sql + f" AND p.doc_id IN ({','.join('?' * len(part))})"
                                               " ORDER BY p.rowid", [embedder_id, -1, *part]).fetchall()
                 for j in range(0, len(rows), batch):
-                    yield [PassageRecord(*r) for r in rows[j : j + batch]]
+                    yield [(PassageRow(*r[:11]), r[11]) for r in rows[j : j + batch]]
             return
         last = -1
         while True:
@@ -360,7 +348,7 @@ class Store:
             if not rows:
                 return
             last = int(rows[-1][0])
-            yield [PassageRecord(*r) for r in rows]
+            yield [(PassageRow(*r[:11]), r[11]) for r in rows]
 
     def existing(self, doc_ids: Sequence[str]) -> list[str]:
         """Those of `doc_ids` the store has, sorted."""

@@ -76,7 +76,7 @@ def test_store_keeps_term_statistics_in_step(tmp_path: Path, engine_factory, tin
     def recount() -> dict[str, int]:
         df: dict[str, int] = {}
         for batch in store.iter_records("none"):
-            for r in batch:
+            for r, _ in batch:
                 for t in set(r.tokens.split()):
                     df[t] = df.get(t, 0) + 1
         return df
@@ -87,7 +87,7 @@ def test_store_keeps_term_statistics_in_step(tmp_path: Path, engine_factory, tin
         assert {t: v[1] for t, v in stats.items()} == df
         passages, tokens = store.keyword_totals()
         assert passages == store.counts()[1]
-        assert tokens == sum(len(r.tokens.split()) for b in store.iter_records("none") for r in b)
+        assert tokens == sum(len(r.tokens.split()) for b in store.iter_records("none") for r, _ in b)
 
     check()
     card_id = store.term_stats(["信用卡"])["信用卡"][0]
