@@ -1,6 +1,6 @@
 """FAISS + bm25s snapshots against Milvus (Lite) on the same store: build, search latency, add one article.
 
-    python -m bench.backends --sizes 20000,100000 --out docs/bench/backends.json
+    python -m bench.backends --sizes 20000,100000 --out /tmp/backends.json
 
 Each size: a corpus made as in bench.run (real base vectors, derived ones; see docs/benchmarks.md),
 ingested once into the SQLite store through the core, published as a snapshot, then copied into
