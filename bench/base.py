@@ -31,7 +31,8 @@ class BaseSet:
     cached: bool
 
 
-def _key(*parts: str) -> str:
+def cache_key(*parts: str) -> str:
+    """A short hash of the inputs a cached file was made from."""
     h = hashlib.sha256()
     for p in parts:
         h.update(p.encode("utf-8"))
@@ -44,7 +45,7 @@ def ensure_base(pool: TextPool, count: int, embedder: Embedder, segmenter: Segme
     """Ingest `count` base paragraphs for real through the core (timed), or load them from the cache."""
     paragraphs = pool.base_paragraphs(count)
     texts = [pool.text(p) for p in paragraphs]
-    key = _key(embedder.id, segmenter.dictionary_hash, *texts)
+    key = cache_key(embedder.id, segmenter.dictionary_hash, *texts)
     if cache_dir is not None:
         vec_path, info_path = cache_dir / f"base-{key}.npy", cache_dir / f"base-{key}.json"
         if vec_path.exists() and info_path.exists():
@@ -89,7 +90,7 @@ def ensure_queries(embedder: Embedder, cache_dir: Path | None,
                    limit: int | None = None) -> tuple[list[str], np.ndarray]:
     """Real questions and their real query vectors (cached)."""
     queries = real_queries()[:limit] if limit else real_queries()
-    key = _key(embedder.id, *queries)
+    key = cache_key(embedder.id, *queries)
     path = cache_dir / f"queries-{key}.npy" if cache_dir is not None else None
     if path is not None and path.exists():
         return queries, np.load(path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.base import cache_key
 from bench.corpus import SIGMA, NoiseModel, derive_fitted, derive_paragraphs, derive_vectors, mean_part
 from bench.textgen import TextPool
 from ingest.embedders import Embedder
@@ -31,14 +31,6 @@ class Calibration:
     cached: bool
 
 
-def _key(*parts: str) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p.encode("utf-8"))
-        h.update(b"\x00")
-    return h.hexdigest()[:16]
-
-
 def calibration_set(pool: TextPool, base: list[tuple[int, ...]], parents: int = CAL_PARENTS,
                     children: int = CAL_CHILDREN, seed: int = 31) -> tuple[list[str], np.ndarray]:
     """Texts (with a section heading, as passages are embedded) and mix rows of the calibration passages."""
@@ -57,7 +49,7 @@ def ensure_calibration(pool: TextPool, base: list[tuple[int, ...]], embedder: Em
                        cache_dir: Path | None) -> Calibration:
     """Embed the calibration passages for real (about 100 s at 10 passages/s), or load them from the cache."""
     texts, mix = calibration_set(pool, base)
-    key = _key(embedder.id, *texts)
+    key = cache_key(embedder.id, *texts)
     path = cache_dir / f"calibration-{key}.npy" if cache_dir is not None else None
     if path is not None and path.exists():
         return Calibration(mix, np.load(path), cached=True)
