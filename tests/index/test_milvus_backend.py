@@ -115,6 +115,20 @@ def test_milvus_ranks_exactly_like_the_snapshot_backend(milvus_engine, engine_fa
         assert np.allclose([h.score for h in b.hits], [h.score for h in a.hits], atol=1e-3)
         assert b.low_confidence == a.low_confidence
         assert b.hits[0].citation == a.hits[0].citation
+    # The interface's single-retriever searches agree too (rows differ: compare passage ids).
+    fs, ms = faiss.searcher(), milvus.searcher()
+    qvec, terms = fs.query_vector("风险管理能力"), fs.segmenter.tokenize("风险管理能力")
+
+    def ids(index, found) -> list[str]:  # type: ignore[no-untyped-def]
+        return [r.passage_id for r in index.rows([int(r) for r in found.rows])]
+
+    for a, b in ((fs.index.search_dense(qvec, 5), ms.index.search_dense(qvec, 5)),
+                 (fs.index.search_keyword(terms, 5), ms.index.search_keyword(terms, 5))):
+        assert ids(fs.index, a) == ids(ms.index, b) and len(a) == 5
+        assert np.allclose(a.dense, b.dense, atol=1e-5) and np.allclose(a.keyword, b.keyword, atol=1e-4)
+    dense_only = ms.index.search_dense(qvec, 5)
+    assert list(dense_only.dense) == sorted(dense_only.dense, reverse=True)
+    assert (ms.index.search_keyword(terms, 5).keyword > 0).all()
     filtered = milvus.search("风险管理", top_k=5, doc_ids=["bank-product-manager-skills"])
     assert filtered.hits and {h.doc_id for h in filtered.hits} == {"bank-product-manager-skills"}
     assert [d["doc_id"] for d in milvus.documents()] == [d["doc_id"] for d in faiss.documents()]
