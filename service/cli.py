@@ -304,7 +304,8 @@ def backup_cmd(dest: Annotated[Path, typer.Argument(help="new or empty folder")]
         info = backup(settings.data_dir, dest, DB_NAME, lock_timeout=settings.lock_timeout)
     except (FileExistsError, FileNotFoundError, LockTimeout) as exc:
         _fail(str(exc), 2)
-    typer.echo(f"backed up snapshot {info['version']} ({info['counts']['documents']} documents) to {dest}")
+    what = f"snapshot {info['version']}" if info["version"] else "the store (no snapshot: the index is rebuilt from it)"
+    typer.echo(f"backed up {what} ({info['counts']['documents']} documents) to {dest}")
 
 
 @app.command(name="restore")
@@ -316,7 +317,11 @@ def restore_cmd(src: Annotated[Path, typer.Argument(help="a folder made by `arti
         info = restore(src, settings.data_dir, DB_NAME, lock_timeout=settings.lock_timeout)
     except (FileNotFoundError, LockTimeout) as exc:
         _fail(str(exc), 2)
-    typer.echo(f"restored snapshot {info['version']} from {src} as {info['restored_as']}")
+    if info["restored_as"]:
+        typer.echo(f"restored snapshot {info['version']} from {src} as {info['restored_as']}")
+    else:
+        typer.echo(f"restored the store from {src}; rebuild the index from it with "
+                   f"`articleqa migrate --to {settings.backend}` (nothing is re-embedded)")
 
 
 @app.command()

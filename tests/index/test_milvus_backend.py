@@ -3,6 +3,7 @@ updates without re-embedding, full builds behind an alias, clear errors."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -305,3 +306,26 @@ def test_auto_switches_to_the_approximate_kind_past_the_threshold(milvus_engine,
     assert report.index_version == manifest["version"]
     engine.add_document(text=NEW.replace("按月", "按日"), doc_id="installments")
     assert engine.backend.manifest()["collection"] == manifest["collection"]  # type: ignore[attr-defined]
+
+
+def test_backup_of_a_milvus_data_folder_is_the_store(milvus_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    engine = milvus_engine()
+    engine.ingest([CORPUS])
+    expected = [h.passage_id for h in engine.search("风险管理能力", top_k=3).hits]
+    engine.close()
+    runner, env = CliRunner(), {"ARTICLEQA_BACKEND": "milvus"}
+    res = runner.invoke(app, ["backup", str(tmp_path / "bak"), "--data-dir", str(tmp_path / "data")], env=env)
+    assert res.exit_code == 0 and "the store" in res.output, res.output
+    assert not (tmp_path / "bak" / "milvus.db").exists()  # Milvus is rebuilt, not copied
+    restored = tmp_path / "restored"
+    res = runner.invoke(app, ["restore", str(tmp_path / "bak"), "--data-dir", str(restored)], env=env)
+    assert res.exit_code == 0 and "migrate --to milvus" in res.output, res.output
+    res = runner.invoke(app, ["migrate", "--to", "milvus", "--data-dir", str(restored)], env=env)
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["search", "--json", "风险管理能力", "-k", "3", "--data-dir", str(restored)], env=env)
+    assert res.exit_code == 0, res.output
+    assert [h["passage_id"] for h in json.loads(res.stdout)["results"]] == expected
