@@ -309,9 +309,6 @@ class Snapshot:
                 out[mask] = s.dense.vectors(rows[mask] - s.offset)
         return out
 
-    def doc_of_row(self, row: int) -> str:
-        return self.doc_ids[int(self.row_doc[int(row)])]
-
     def docs_of_rows(self, rows: Sequence[int] | np.ndarray) -> list[str]:
         return [self.doc_ids[int(self.row_doc[int(r)])] for r in rows]
 

@@ -41,7 +41,7 @@ def test_one_article_does_not_fill_every_place(seed_engine) -> None:  # type: ig
     checked = 0
     for query in ("产品经理需要具备哪些能力", "风险管理能力", "数据分析能力", "项目管理", "市场分析"):
         ranking = searcher.rank(query, 15)
-        in_running = [snap.doc_of_row(int(r)) for r in ranking.rows[:15]]
+        in_running = snap.docs_of_rows(ranking.rows[:15])
         hits = searcher.search(query, top_k=5).hits
         docs = [h.doc_id for h in hits]
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
