@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -95,6 +96,20 @@ class StoredArticle:
 PassageRecord = tuple[PassageRow, bytes | None]
 
 
+def _enable_wal(conn: sqlite3.Connection, path: Path, timeout: float) -> None:
+    """Switch to WAL, waiting while another process is creating the same file: this pragma does not
+    go through SQLite's busy handler, so "database is locked" here only means "try again"."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise sqlite3.OperationalError(f"{path}: cannot switch to WAL mode ({exc})") from exc
+            time.sleep(0.02)
+
+
 def _bump_generation(c: sqlite3.Connection) -> int:
     c.execute(
         "INSERT INTO meta VALUES ('generation', '1') "
@@ -142,27 +157,28 @@ class Store:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        _enable_wal(self._conn, self.path, timeout=30.0)
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._lock = threading.RLock()
-        with self._lock:
-            self._conn.executescript(_SCHEMA)
-            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._conn.executescript(_SCHEMA)  # IF NOT EXISTS throughout: safe to run in several processes at once
+        # The checks and upgrades in one write transaction: processes opening a new or old store at the
+        # same moment (two ingests, an ingest and the service) take turns instead of racing.
+        with self.transaction() as c:
+            row = c.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is not None and int(row[0]) != SCHEMA_VERSION:
                 raise RuntimeError(
                     f"{self.path}: database schema version {row[0]}, this articleqa expects {SCHEMA_VERSION}"
                 )
-            columns = {r[1] for r in self._conn.execute("PRAGMA table_info(articles)")}
+            if row is None:
+                c.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            columns = {r[1] for r in c.execute("PRAGMA table_info(articles)")}
             if "simhash" not in columns:  # databases from before near-duplicate detection
-                self._conn.execute("ALTER TABLE articles ADD COLUMN simhash TEXT NOT NULL DEFAULT ''")
+                c.execute("ALTER TABLE articles ADD COLUMN simhash TEXT NOT NULL DEFAULT ''")
             if "generation" not in columns:  # databases from before delta snapshots
-                self._conn.execute("ALTER TABLE articles ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
-        if self.get_meta("term_stats") != "1":  # databases from before keyword statistics
-            with self.transaction() as c:
-                _recount_terms(c)
+                c.execute("ALTER TABLE articles ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
+            if (c.execute("SELECT value FROM meta WHERE key='term_stats'").fetchone() or [""])[0] != "1":
+                _recount_terms(c)  # databases from before keyword statistics
 
     def close(self) -> None:
         with self._lock:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -64,3 +66,32 @@ def test_ingest_that_cannot_get_the_lock_exits_3_naming_the_holder(tmp_path: Pat
     assert res.exit_code == 3, res.output
     assert f"pid {os.getpid()}" in res.output and "backup by the night job" in res.output
     assert not (data / "CURRENT").exists()  # nothing was published by the writer that gave up
+
+
+def _open_store(path: str, barrier: Any, results: Any) -> None:
+    from index.store import Store
+
+    barrier.wait()  # every process opens the new file at the same moment
+    try:
+        Store(Path(path)).close()
+        results.put("ok")
+    except Exception as exc:  # reported to the test, which names it
+        results.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_processes_opening_a_new_store_at_once_take_turns(tmp_path: Path) -> None:
+    # Two ingests (or an ingest and the service) starting on an empty data folder create the SQLite
+    # store together: before the fix, one in three such rounds failed with "database is locked"
+    # (switching to WAL) or a duplicate schema_version row.
+    ctx = multiprocessing.get_context("fork")
+    failures = []
+    for i in range(15):
+        path = str(tmp_path / f"store-{i}.sqlite3")
+        barrier, results = ctx.Barrier(4), ctx.Queue()
+        procs = [ctx.Process(target=_open_store, args=(path, barrier, results)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        failures += [r for r in (results.get(timeout=10) for _ in procs) if r != "ok"]
+    assert failures == []
