@@ -8,7 +8,7 @@ import numpy as np
 
 from index.confidence import term_coverage
 from index.searcher import Searcher
-from index.types import Answer, Citation, Hit, Quote
+from index.types import Answer, Citation, Hit, Quote, SearchResult
 from ingest.chunking import sentence_spans
 
 NOT_COVERED = "文章中没有找到相关内容。"
@@ -21,11 +21,21 @@ def answer_question(searcher: Searcher, question: str, top_k: int = 5,
     """Search, then quote the best one or two sentences; `answerable` is False when nothing covers it."""
     started = time.perf_counter()
     result = searcher.search(question, top_k=top_k, doc_ids=doc_ids)
+    return compose_answer(searcher, result, started)
+
+
+def compose_answer(searcher: Searcher, result: SearchResult, started: float | None = None,
+                   question: str | None = None) -> Answer:
+    """The extractive answer to `question` (default: the query searched) from a search's result.
+
+    Callers that search differently (a follow-up searched with its conversation) hand their result here."""
+    started = time.perf_counter() if started is None else started
+    asked = question or result.query
     if result.low_confidence or not result.hits:
-        return Answer(result.query, NOT_COVERED, False, [], result.hits, _ms(started), result.index_version)
-    quotes = best_sentences(searcher, result.query, result.hits[:_PASSAGES_FOR_ANSWER])
+        return Answer(asked, NOT_COVERED, False, [], result.hits, _ms(started), result.index_version)
+    quotes = best_sentences(searcher, asked, result.hits[:_PASSAGES_FOR_ANSWER])
     text = "".join(q.text for q in quotes)
-    return Answer(result.query, text, True, quotes, result.hits, _ms(started), result.index_version)
+    return Answer(asked, text, True, quotes, result.hits, _ms(started), result.index_version)
 
 
 def best_sentences(searcher: Searcher, question: str, hits: list[Hit]) -> list[Quote]:
