@@ -16,7 +16,7 @@ from index.searcher import Searcher, SearchParams
 from index.snapshot import SnapshotError
 from index.snapshot_backend import SnapshotBackend
 from index.store import Store
-from index.types import Answer, SearchResult
+from index.types import Answer, Document, DocumentPassage, DocumentSection, SearchResult
 from ingest.embedders import Embedder
 from ingest.readers import read_article_bytes, read_article_text
 from ingest.segmenter import Segmenter
@@ -100,6 +100,22 @@ class Engine:
 
     def documents(self) -> list[dict[str, Any]]:
         return self.searcher().index.documents()
+
+    def document(self, doc_id: str) -> Document | None:
+        """One article from the store (None when unknown): its metadata, cleaned text, sections and
+        passages, so that `text[char_start:char_end]` reproduces every citation of it."""
+        article = self.store.get_article(doc_id)
+        if article is None:
+            return None
+        table = self.store.documents_table([doc_id])
+        updated_at = table[0][5] if table else ""
+        passages = tuple(
+            DocumentPassage(r[0], r[3], r[4], r[5], r[6], r[7])
+            for r in self.store.iter_index_rows(self.embedder.id, [doc_id])
+        )
+        sections = tuple(DocumentSection(s.title, s.start, s.end, s.kind) for s in article.sections)
+        return Document(article.doc_id, article.title, article.url, article.publisher, article.published_at,
+                        updated_at, article.text, sections, passages, dict(article.metadata))
 
     def stats(self) -> dict[str, Any]:
         index = self.searcher().index

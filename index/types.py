@@ -87,3 +87,47 @@ class Answer:
             "took_ms": round(self.took_ms, 2),
             "index_version": self.index_version,
         }
+
+
+@dataclass(frozen=True)
+class DocumentPassage:
+    """One passage of an article: `Document.text[char_start:char_end] == text`."""
+
+    passage_id: str
+    section: str
+    paragraph: int
+    char_start: int
+    char_end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class DocumentSection:
+    """A titled span `[start, end)` of the article text."""
+
+    title: str
+    start: int
+    end: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """An article as stored: metadata, the cleaned text every citation points into, sections and passages."""
+
+    doc_id: str
+    title: str
+    url: str
+    publisher: str
+    published_at: str
+    updated_at: str
+    text: str
+    sections: tuple[DocumentSection, ...]
+    passages: tuple[DocumentPassage, ...]
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["sections"] = [asdict(s) for s in self.sections]
+        d["passages"] = [asdict(p) for p in self.passages]
+        return d
