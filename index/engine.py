@@ -10,8 +10,10 @@ from typing import Any
 from index.answer import answer_question
 from index.backend import BackendUnavailable, IndexBackend, Progress
 from index.config import IndexConfig
+from index.filters import NO_MATCH, DocFilters, FilterResolver
 from index.gate import Gate
 from index.indexer import DocumentResult, Indexer, IngestReport
+from index.pages import PageNumbers
 from index.searcher import Searcher, SearchParams
 from index.snapshot import SnapshotError
 from index.snapshot_backend import SnapshotBackend
@@ -51,6 +53,8 @@ class Engine:
         self._searcher: Searcher | None = None
         self._load_lock = threading.Lock()
         self.last_load_error: str = ""
+        self.filters = FilterResolver(self.store)
+        self.pages = PageNumbers(self.store)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -92,14 +96,33 @@ class Engine:
             return False
         return True
 
-    def search(self, query: str, top_k: int = 5, doc_ids: Sequence[str] | None = None) -> SearchResult:
-        return self.searcher().search(query, top_k=top_k, doc_ids=doc_ids)
+    def search(self, query: str, top_k: int = 5, doc_ids: Sequence[str] | None = None,
+               filters: DocFilters | None = None) -> SearchResult:
+        """Hybrid search; `filters` narrow the articles before ranking (the best passages among them)."""
+        allowed = self._allowed(doc_ids, filters)
+        return self.pages.search_result(self.searcher().search(query, top_k=top_k, doc_ids=allowed))
 
-    def ask(self, question: str, top_k: int = 5, doc_ids: list[str] | None = None) -> Answer:
-        return answer_question(self.searcher(), question, top_k=top_k, doc_ids=doc_ids)
+    def ask(self, question: str, top_k: int = 5, doc_ids: list[str] | None = None,
+            filters: DocFilters | None = None) -> Answer:
+        allowed = self._allowed(doc_ids, filters)
+        return self.pages.answer(answer_question(self.searcher(), question, top_k=top_k, doc_ids=allowed))
 
-    def documents(self) -> list[dict[str, Any]]:
-        return self.searcher().index.documents()
+    def documents(self, filters: DocFilters | None = None) -> list[dict[str, Any]]:
+        docs = self.searcher().index.documents()
+        if filters is None or not filters.active:
+            return docs
+        allowed = set(self.filters.doc_ids(filters) or ())
+        return [d for d in docs if d["doc_id"] in allowed]
+
+    def _allowed(self, doc_ids: Sequence[str] | None, filters: DocFilters | None) -> list[str] | None:
+        """The doc ids the search pre-filter admits: `doc_ids` and `filters` together (both must hold)."""
+        if filters is None or not filters.active:
+            return list(doc_ids) if doc_ids else None
+        if doc_ids:
+            ids = set(doc_ids) & set(filters.doc_ids) if filters.doc_ids else set(doc_ids)
+            filters = DocFilters(filters.publisher, filters.source, filters.published_after,
+                                 filters.published_before, tuple(sorted(ids)) or (NO_MATCH,))
+        return self.filters.doc_ids(filters)
 
     def document(self, doc_id: str) -> Document | None:
         """One article from the store (None when unknown): its metadata, cleaned text, sections and

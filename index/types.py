@@ -17,6 +17,7 @@ class Citation:
     paragraph: int
     char_start: int
     char_end: int
+    page: int | None = None  # PDF articles: the page (1-based) the cited text starts on
 
 
 @dataclass(frozen=True)

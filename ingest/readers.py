@@ -12,7 +12,9 @@ from ingest.markdown import read_markdown
 from ingest.types import Article
 from ingest.webpage import read_webpage_text
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+BINARY_SUFFIXES = (".docx", ".pdf")  # read from bytes by ingest.docx / ingest.pdf, never decoded as text
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + BINARY_SUFFIXES
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024  # one article; bigger files are dumps, not articles (same as the API cap)
 
 
@@ -32,6 +34,13 @@ def read_article_file(path: Path, doc_id: str | None = None) -> Article:
 def read_article_bytes(data: bytes, name: str, doc_id: str, source: str = "", title: str = "",
                        url: str = "") -> Article:
     """Decode and parse article bytes; `name`'s suffix picks the format (plain text by default)."""
+    suffix = Path(name).suffix.lower()
+    if suffix in BINARY_SUFFIXES:
+        if suffix == ".docx":
+            from ingest.docx import read_docx as read_binary
+        else:
+            from ingest.pdf import read_pdf as read_binary
+        return _checked(read_binary(data, name=name, doc_id=doc_id, source=source), name, title=title, url=url)
     return read_article_text(decode_bytes(data, name), name=name, doc_id=doc_id, source=source,
                              title=title, url=url)
 
@@ -46,6 +55,10 @@ def read_article_text(text: str, name: str, doc_id: str, source: str = "", title
         article = read_markdown(text, doc_id, source=source)
     else:
         article = read_webpage_text(text, doc_id, source=source, title=title)
+    return _checked(article, name, title=title, url=url)
+
+
+def _checked(article: Article, name: str, title: str, url: str) -> Article:
     if title or url:
         article = _override(article, title=title, url=url)
     if not article.text.strip():

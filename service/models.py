@@ -90,6 +90,7 @@ class Citation(_Out):
     paragraph: int
     char_start: int
     char_end: int
+    page: int | None = Field(None, description="for PDF articles: the page (1-based) the cited text starts on")
 
 
 class Hit(_Out):
