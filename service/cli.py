@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -384,8 +385,7 @@ def ui(port: Annotated[int | None, typer.Option(help="port (default 8501)")] = N
     from ui.launch import run as run_ui
 
     settings = _settings()
-    proc = run_ui(port=port or settings.ui_port, api_url=settings.api_url)
-    _wait([proc])
+    _run_children([lambda: run_ui(port=port or settings.ui_port, api_url=settings.api_url)])
 
 
 @app.command()
@@ -394,7 +394,7 @@ def up(
     port: Annotated[int | None, typer.Option(help="API port (default 8000)")] = None,
     ui_port: Annotated[int | None, typer.Option(help="page port (default 8501)")] = None,
 ) -> None:
-    """Ingest the corpus folder, then run the API and the page together; Ctrl-C stops both."""
+    """Ingest the corpus folder, then run the API and the page together; Ctrl-C, SIGTERM or SIGHUP stops both."""
     from ui.launch import run as run_ui
 
     settings = _settings(data_dir)
@@ -404,30 +404,59 @@ def up(
     typer.echo(f"index {report.index_version}: {report.documents} documents, {report.passages} passages")
     engine.close()
     env = {**os.environ, "ARTICLEQA_DATA_DIR": str(settings.data_dir)}
-    api = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--host", settings.host,
-                            "--port", str(api_port)], env=env)
     api_url = f"http://{settings.host}:{api_port}"
-    page = run_ui(port=ui_port or settings.ui_port, api_url=api_url)
-    typer.echo(f"API on {api_url}/docs, page on http://{settings.host}:{ui_port or settings.ui_port} (Ctrl-C stops)")
-    _wait([api, page])
+    page_port = ui_port or settings.ui_port
+    _run_children(
+        [lambda: subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--host", settings.host,
+                                   "--port", str(api_port)], env=env),
+         lambda: run_ui(port=page_port, api_url=api_url)],
+        banner=f"API on {api_url}/docs, page on http://{settings.host}:{page_port} (Ctrl-C stops)")
 
 
-def _wait(procs: list[subprocess.Popen[bytes]]) -> None:
-    """Wait until one process exits or Ctrl-C; then stop them all."""
+class _StopSignal(Exception):
+    """SIGTERM or SIGHUP (what docker, supervisord and `kill` send), raised in the main thread."""
+
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _StopSignal(signal.Signals(signum).name)
+
+
+def _run_children(starters: list[Callable[[], subprocess.Popen[bytes]]], banner: str = "") -> None:
+    """Start the children, wait until one exits or a stop signal (SIGINT, SIGTERM, SIGHUP) comes, then stop
+    them all: SIGTERM, and SIGKILL after 10 s. A signal while they start stops those already started."""
+    previous = {s: signal.signal(s, _raise_stop) for s in _STOP_SIGNALS}
+    procs: list[subprocess.Popen[bytes]] = []
     try:
+        for start in starters:
+            procs.append(start())
+        if banner:
+            typer.echo(banner)
         while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
+            time.sleep(0.2)
+    except (KeyboardInterrupt, _StopSignal):
         pass
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        for s in _STOP_SIGNALS:  # a second signal must not cut the clean-up short
+            signal.signal(s, signal.SIG_IGN)
+        _stop_all(procs)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _stop_all(procs: list[subprocess.Popen[bytes]], grace: float = 10.0) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 def _ready_engine(data_dir: Path | None) -> Engine:
