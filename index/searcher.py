@@ -59,6 +59,8 @@ def validate_query(query: str, top_k: int) -> str:
         raise QueryError("query is empty: type a question or some keywords")
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError(f"query is {len(q)} characters long; the limit is {MAX_QUERY_CHARS}")
+    if bad := next((ch for ch in q if "\ud800" <= ch <= "\udfff"), None):
+        raise QueryError(f"query holds a lone surrogate (\\u{ord(bad):04x}), which is not Unicode text: send UTF-8")
     if not 1 <= top_k <= MAX_TOP_K:
         raise QueryError(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
     return q

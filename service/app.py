@@ -18,9 +18,10 @@ from service.limits import ENVELOPE_BYTES, BodyLimitMiddleware
 from service.metrics import Metrics
 from service.reindex import ReindexJob
 from service.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
-from service.routes import documents, feedback, health, reindex, search, stream
+from service.routes import dify, documents, feedback, health, openai_compat, reindex, search, stream
 from service.settings import Settings
 from service.state import ServiceState
+from service.surrogates import SurrogateGuardMiddleware
 from service.wiring import build_engine
 
 log = logging.getLogger("articleqa.service")
@@ -69,12 +70,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             expose_headers=[REQUEST_ID_HEADER],
         ))
     middleware.append(Middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + ENVELOPE_BYTES))
+    middleware.append(Middleware(SurrogateGuardMiddleware, skip_prefixes=("/mcp",)))
 
     app = FastAPI(title="articleqa", version="0.1.0", summary="中文文章检索问答 API", description=DESCRIPTION,
                   lifespan=lifespan, middleware=middleware)
     app.state.articleqa = state
     install_error_handlers(app)
-    for module in (health, search, stream, documents, reindex, feedback):
+    for module in (health, search, stream, documents, reindex, feedback, openai_compat, dify):
         app.include_router(module.router)
     return app
 

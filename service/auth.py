@@ -1,4 +1,5 @@
-"""X-API-Key checks: the admin key for writes, the optional read key (or the admin key) for reads."""
+"""Key checks: the admin key for writes, the optional read key (or the admin key) for reads; reads also take
+the key as `Authorization: Bearer <key>` (what OpenAI, Dify and MCP clients send)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
 from service.settings import Settings
 
 HEADER = "X-API-Key"
 api_key_header = APIKeyHeader(name=HEADER, auto_error=False, description="read key or admin key")
+bearer_header = HTTPBearer(auto_error=False, description="read key or admin key as `Authorization: Bearer <key>`")
 
 WRITES_DISABLED = (
     "writes are disabled on this server: set ARTICLEQA_ADMIN_KEY and send that key in the X-API-Key header"
@@ -46,10 +48,11 @@ def check_read(settings: Settings, given: str | None) -> None:
     if read_key is None:
         return
     if not given:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"missing API key: send it in the {HEADER} header",
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED,
+                            f"missing API key: send it in the {HEADER} header or as Authorization: Bearer <key>",
                             headers=_CHALLENGE)
     if not _matches(given, read_key, _secret(settings.admin_key)):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"wrong API key in the {HEADER} header")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "wrong API key")
 
 
 def check_admin(settings: Settings, given: str | None) -> None:
@@ -70,8 +73,17 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-async def require_read(request: Request, key: Annotated[str | None, Depends(api_key_header)]) -> None:
-    check_read(_settings(request), key)
+def given_key(x_api_key: str | None, authorization: str | None) -> str | None:
+    """The key a client sent: X-API-Key, else the token of `Authorization: Bearer <token>`."""
+    if x_api_key:
+        return x_api_key
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def require_read(request: Request, key: Annotated[str | None, Depends(api_key_header)],
+                       bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_header)]) -> None:
+    check_read(_settings(request), key or (bearer.credentials if bearer else None))
 
 
 async def require_admin(request: Request, key: Annotated[str | None, Depends(api_key_header)]) -> None:

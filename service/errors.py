@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
@@ -28,6 +30,28 @@ _STATUS: dict[type[Exception], int] = {
 }
 
 
+class ShapedError(HTTPException):
+    """An error answered in the body shape of the interface the client speaks (OpenAI's, Dify's)."""
+
+    def __init__(self, status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        super().__init__(status_code, str(body), headers)
+        self.body = body
+
+
+def status_for(exc: Exception) -> int:
+    """The HTTP status a core exception is answered with (500 for anything unexpected)."""
+    return next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
+
+
+def detail_for(exc: Exception) -> str:
+    return _detail(exc)
+
+
+def core_errors() -> tuple[type[Exception], ...]:
+    """The core exceptions that have an answer other than 500."""
+    return tuple(_STATUS)
+
+
 def _detail(exc: Exception) -> str:
     if isinstance(exc, SnapshotError):
         return f"the index cannot be loaded: {exc}"
@@ -37,7 +61,7 @@ def _detail(exc: Exception) -> str:
 
 
 async def _handle(request: Request, exc: Exception) -> JSONResponse:
-    status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
+    status = status_for(exc)
     headers = {"Retry-After": "5"} if status in (409, 503) else None
     return JSONResponse({"detail": _detail(exc)}, status_code=status, headers=headers)
 
@@ -51,7 +75,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+async def _shaped(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ShapedError)
+    return JSONResponse(exc.body, status_code=exc.status_code, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     for cls in _STATUS:
         app.add_exception_handler(cls, _handle)
+    app.add_exception_handler(ShapedError, _shaped)
     app.add_exception_handler(HTTPException, _http_error)

@@ -315,3 +315,192 @@ class ErrorResponse(_Out):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"detail": "writes are disabled: set ARTICLEQA_ADMIN_KEY and send it in the X-API-Key header"},
     ]})
+
+
+# == standard interfaces: OpenAI-compatible chat, Dify external knowledge (issue 15) =================
+
+
+class ChatContentPart(BaseModel):
+    """One part of a message's content; only `text` parts are read."""
+
+    type: str = "text"
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ChatContentPart] | None = None
+    name: str | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(p.text or "" for p in self.content if p.type in ("text", "input_text"))
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's chat completion request; the last user message is the question, earlier user and assistant
+    messages its history. `top_k` and `doc_ids` are articleqa extensions; other OpenAI fields are accepted
+    and ignored (the answer is quoted, not sampled)."""
+
+    model: str = Field(description="`articleqa` (extractive) or `articleqa-llm` (when a model is configured)")
+    messages: list[ChatMessage] = Field(min_length=1, max_length=200)
+    stream: bool = False
+    top_k: TopK = 5
+    doc_ids: DocIdFilter = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"model": "articleqa", "messages": [{"role": "user", "content": "银行产品经理为什么需要风险管理能力?"}]},
+        {"model": "articleqa", "stream": True, "messages": [
+            {"role": "user", "content": "信用卡产品经理需要哪些技能?"},
+            {"role": "assistant", "content": "信用卡产品经理需要具备金融知识……[1]"},
+            {"role": "user", "content": "那风险管理呢?"}]},
+    ]})
+
+
+class Reference(_Out):
+    """What the answer's `[n]` marker refers to: the citation, the exact quote and its passage."""
+
+    n: int
+    doc_id: str
+    title: str
+    url: str
+    section: str
+    paragraph: int
+    char_start: int
+    char_end: int
+    quote: str
+    passage_id: str
+    page: int | None = None
+
+
+class ChatReply(_Out):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class ChatChoice(_Out):
+    index: int = 0
+    message: ChatReply
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatCompletion(_Out):
+    """OpenAI's chat completion, plus the top-level `references` (empty when the articles do not cover it)."""
+
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[ChatChoice]
+    references: list[Reference]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "chatcmpl-3f2a9c", "object": "chat.completion", "created": 1767225600, "model": "articleqa",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {
+            "role": "assistant",
+            "content": "银行业务具有高风险性,产品经理需要时刻关注市场风险、信用风险、操作风险等。[1]"}}],
+        "references": [{"n": 1, "doc_id": "bank-product-manager-skills", "title": "银行产品经理必备技能有哪些",
+                        "url": "https://www.chuangxiangniao.com/p/659474.html", "section": "四、风险管理能力",
+                        "paragraph": 1, "char_start": 1520, "char_end": 1569,
+                        "quote": "银行业务具有高风险性,产品经理需要时刻关注市场风险、信用风险、操作风险等。",
+                        "passage_id": "bank-product-manager-skills#9"}],
+    }]})
+
+
+class ModelCard(_Out):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "articleqa"
+
+
+class ModelList(_Out):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"object": "list", "data": [
+        {"id": "articleqa", "object": "model", "created": 1767225600, "owned_by": "articleqa"}]}]})
+
+
+class OpenAIErrorBody(_Out):
+    message: str
+    type: str
+    code: str | None = None
+    param: str | None = None
+
+
+class OpenAIError(_Out):
+    """Errors on /v1 paths, in OpenAI's shape."""
+
+    error: OpenAIErrorBody
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"error": {
+        "message": "wrong API key", "type": "invalid_request_error", "code": "invalid_api_key", "param": None}}]})
+
+
+class DifyRetrievalSetting(BaseModel):
+    top_k: int = Field(ge=1, le=MAX_TOP_K, description=f"how many records at most, 1–{MAX_TOP_K}")
+    score_threshold: float = Field(0.0, ge=0.0, le=1.0, description="drop records scoring below; 0.0 = off")
+
+
+class DifyCondition(BaseModel):
+    """One metadata condition; `name` is a field (title, publisher, url, published_at, updated_at, doc_id) or a
+    list of fields (any may satisfy it)."""
+
+    name: str | list[str]
+    comparison_operator: str
+    value: str | int | float | list[str] | None = None
+
+
+class DifyMetadataCondition(BaseModel):
+    logical_operator: Literal["and", "or"] | None = "and"
+    conditions: list[DifyCondition] | None = None
+
+
+class DifyRetrievalRequest(BaseModel):
+    """Dify's External Knowledge API request."""
+
+    knowledge_id: str = Field(max_length=200, description="`default`: every article")
+    query: str = Field(max_length=MAX_QUERY_CHARS * 4)
+    retrieval_setting: DifyRetrievalSetting
+    metadata_condition: DifyMetadataCondition | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"knowledge_id": "default", "query": "信用卡产品经理需要哪些技能?",
+         "retrieval_setting": {"top_k": 3, "score_threshold": 0.5}},
+        {"knowledge_id": "default", "query": "风险管理", "retrieval_setting": {"top_k": 5, "score_threshold": 0.0},
+         "metadata_condition": {"logical_operator": "and", "conditions": [
+             {"name": "title", "comparison_operator": "contains", "value": "银行"}]}},
+    ]})
+
+
+class DifyRecord(_Out):
+    content: str
+    score: float = Field(ge=0.0, le=1.0, description="calibrated relevance; 0.5 separates covered from not")
+    title: str
+    metadata: dict[str, Any]
+
+
+class DifyRetrievalResponse(_Out):
+    records: list[DifyRecord]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"records": [{
+        "content": "信用卡产品经理需要具备金融知识、数据分析能力和良好的沟通能力……", "score": 0.93,
+        "title": "如何成为信用卡产品经理",
+        "metadata": {"doc_id": "credit-card-product-manager", "passage_id": "credit-card-product-manager#12",
+                     "title": "如何成为信用卡产品经理", "url": "https://www.chuangxiangniao.com/p/669469.html",
+                     "section": "信用卡产品经理需要具备哪些技能和背景?", "paragraph": 1, "char_start": 3200,
+                     "char_end": 3298, "publisher": "", "published_at": ""}}]}]})
+
+
+class DifyError(_Out):
+    """Errors on /retrieval, in Dify's shape: 1001 bad Authorization header, 1002 wrong key, 2001 unknown
+    knowledge_id; other errors carry their HTTP status as `error_code`."""
+
+    error_code: int
+    error_msg: str
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"error_code": 1001, "error_msg": "Invalid Authorization header format. Expected 'Bearer <api-key>' format."},
+    ]})
