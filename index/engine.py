@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,8 +158,9 @@ class Engine:
     # -- writing --------------------------------------------------------------------------------
 
     def ingest(self, paths: Sequence[Path], rebuild: bool = False, progress: Progress | None = None,
-               gate: Gate | None = None) -> IngestReport:
-        return self.indexer.ingest_paths(list(paths), rebuild=rebuild, progress=progress, gate=gate)
+               gate: Gate | None = None, only: Collection[Path] | None = None) -> IngestReport:
+        """Incremental ingest of files and folders; `only`: read just these files of the folders (a watcher)."""
+        return self.indexer.ingest_paths(list(paths), rebuild=rebuild, progress=progress, gate=gate, only=only)
 
     def publish(self, progress: Progress | None = None, full: bool = False) -> dict[str, Any]:
         """Publish the store's current state; `full` rebuilds the index from it (`migrate`, repairs)."""

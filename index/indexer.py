@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,9 +78,12 @@ class Indexer:
     # -- public operations (each takes the write lock and publishes) ----------------------------
 
     def ingest_paths(self, paths: Sequence[Path], rebuild: bool = False,
-                     progress: Progress | None = None, gate: Gate | None = None) -> IngestReport:
+                     progress: Progress | None = None, gate: Gate | None = None,
+                     only: Collection[Path] | None = None) -> IngestReport:
         """Bring the store in line with files and folders; articles of a folder whose files are gone
-        are removed (only those that came from that folder)."""
+        are removed (only those that came from that folder). With `only` (resolved paths: what a watcher
+        saw change), other files that are still there count as unchanged without being read."""
+        wanted = None if only is None else {Path(p).resolve() for p in only}
         started = time.perf_counter()
         report = IngestReport()
         with self._lock("ingest"):
@@ -102,6 +105,9 @@ class Indexer:
                             "(two files with the same name); rename one of them"
                         )
                     seen_ids[doc_id] = str(path)
+                    if wanted is not None and path.resolve() not in wanted:
+                        report.unchanged.append(doc_id)
+                        continue
                     article = read_article_file(path, doc_id=doc_id)
                     status, dup = self._put(article, origin, progress=progress)
                     near = self._near_duplicate(article) if status in ("created", "updated") else None
