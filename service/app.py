@@ -10,11 +10,13 @@ import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.middleware import Middleware
+from starlette.routing import Route
 
-from index.engine import Engine
+from index.engine import Engine, NotReady
 from service.allocator import limit_malloc_arenas
 from service.errors import install_error_handlers
 from service.limits import ENVELOPE_BYTES, BodyLimitMiddleware
+from service.mcp_server import McpHttp, build_mcp
 from service.metrics import Metrics
 from service.reindex import ReindexJob
 from service.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         log.info("malloc arenas capped at %d (MALLOC_ARENA_MAX; see docs/operations.md)", arenas)
     metrics = Metrics()
     state = ServiceState(settings=settings, metrics=metrics, reindex=ReindexJob(metrics), engine=engine)
+    mcp_http = McpHttp(build_mcp(lambda: engine_of(state)), settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,7 +57,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             state.engine = await anyio.to_thread.run_sync(build_engine, settings)
             state.owns_engine = True
         await anyio.to_thread.run_sync(_warm, state.engine)
-        yield
+        async with mcp_http.running():
+            yield
         if not state.reindex.wait(timeout=5.0):
             log.warning("shutting down while reindex job %d still runs; its snapshot will not be published",
                         state.reindex.state().job)
@@ -78,7 +82,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_error_handlers(app)
     for module in (health, search, stream, documents, reindex, feedback, openai_compat, dify):
         app.include_router(module.router)
+    app.router.routes.append(Route("/mcp", endpoint=mcp_http, methods=["GET", "POST", "DELETE"],
+                                   include_in_schema=False))
     return app
+
+
+def engine_of(state: ServiceState) -> Engine:
+    if state.engine is None:
+        raise NotReady("the service is starting: the search engine is not built yet")
+    return state.engine
 
 
 def _warm(engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""The `articleqa` command line: ingest, search, stats, eval, serve, ui and up."""
+"""The `articleqa` command line: ingest, search, stats, eval, serve, mcp, ui and up."""
 
 from __future__ import annotations
 
@@ -377,6 +377,20 @@ def serve(
 
     settings = _settings(data_dir)
     run_server(settings, host=host or settings.host, port=port or settings.port)
+
+
+@app.command()
+def mcp(data_dir: DataDir = None) -> None:
+    """Serve the MCP tools (search_articles, ask, list_documents, get_document) over stdio."""
+    import anyio
+
+    from service.mcp_server import build_mcp
+
+    engine = build_engine(_settings(data_dir))
+    try:
+        anyio.run(build_mcp(lambda: engine).run_stdio_async)
+    finally:
+        engine.close()
 
 
 @app.command()

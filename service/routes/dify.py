@@ -49,6 +49,7 @@ router = APIRouter(tags=["dify"], dependencies=[Depends(require_dify_key)], rout
                    responses={code: {"model": DifyError, "description": why} for code, why in {
                        401: "1001: no `Authorization: Bearer <key>` header", 403: "1002: wrong key",
                        404: "2001: unknown knowledge_id",
+                       413: "body over ARTICLEQA_MAX_UPLOAD_BYTES",
                        422: "invalid request (empty query, top_k outside 1–50, a bad condition)",
                        503: "no index loaded yet"}.items()})
 

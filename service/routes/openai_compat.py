@@ -53,7 +53,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": OpenAIError, "description": why} for code, why in {
         400: "bad request: no user message, an empty or too long question, a lone surrogate",
         401: "key missing or wrong (`Authorization: Bearer <key>` or `X-API-Key`)",
-        404: "unknown model", 503: "no index loaded yet"}.items()}
+        404: "unknown model", 413: "body over ARTICLEQA_MAX_UPLOAD_BYTES", 503: "no index loaded yet"}.items()}
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"], dependencies=[Depends(require_read)],
                    route_class=shaped_route(openai_error), responses=_ERRORS)
