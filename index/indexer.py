@@ -94,6 +94,14 @@ class Indexer:
             self._sync_settings()
             seen_ids: dict[str, str] = {}
             files = list(_expand(paths, report))
+            # Removals first: a file renamed in the folder is then its article again, not a duplicate
+            # of the article it is about to stop being.
+            present = {_doc_id_or_none(f.name) for f, _ in files}
+            for folder in (p for p in paths if p.is_dir()):
+                for art in self.store.list_articles(origin=_origin(folder)):
+                    if art.doc_id not in present:
+                        self.store.delete_article(art.doc_id)
+                        report.removed.append(art.doc_id)
             for i, (path, origin) in enumerate(files):
                 if progress:
                     progress("read", i, len(files))
@@ -118,12 +126,6 @@ class Indexer:
                     report.errors.append({"file": str(path), "error": str(exc)})
                     continue
                 _record(report, status, article.doc_id, dup)
-            for folder in (p for p in paths if p.is_dir()):
-                present = {doc_id_for(f.name) for f, _ in files if f.parent.resolve() == folder.resolve()}
-                for art in self.store.list_articles(origin=_origin(folder)):
-                    if art.doc_id not in present and art.doc_id not in seen_ids:
-                        self.store.delete_article(art.doc_id)
-                        report.removed.append(art.doc_id)
             manifest = self._publish_if_needed(force=rebuild or report.changed, progress=progress, gate=gate,
                                                full=rebuild)
         report.index_version = manifest["version"]
@@ -289,6 +291,13 @@ def _expand(paths: Iterable[Path], report: IngestReport) -> Iterable[tuple[Path,
             yield p, f"file:{p.resolve()}"
         else:
             report.errors.append({"file": str(p), "error": f"{p}: no such file or folder"})
+
+
+def _doc_id_or_none(name: str) -> str | None:
+    try:
+        return doc_id_for(name)
+    except ArticleError:
+        return None
 
 
 def _record(report: IngestReport, status: str, doc_id: str, dup: str) -> None:

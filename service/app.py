@@ -24,6 +24,7 @@ from service.routes import dify, documents, feedback, health, openai_compat, rei
 from service.settings import Settings
 from service.state import ServiceState
 from service.surrogates import SurrogateGuardMiddleware
+from service.watch import start_watcher
 from service.wiring import build_engine
 
 log = logging.getLogger("articleqa.service")
@@ -57,8 +58,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             state.engine = await anyio.to_thread.run_sync(build_engine, settings)
             state.owns_engine = True
         await anyio.to_thread.run_sync(_warm, state.engine)
+        if settings.watch:
+            state.watcher = start_watcher(state.engine, settings)
         async with mcp_http.running():
             yield
+        if state.watcher is not None:
+            await anyio.to_thread.run_sync(state.watcher.stop)
         if not state.reindex.wait(timeout=5.0):
             log.warning("shutting down while reindex job %d still runs; its snapshot will not be published",
                         state.reindex.state().job)

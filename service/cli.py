@@ -128,6 +128,37 @@ def ingest(
 
 
 @app.command()
+def watch(
+    paths: Annotated[list[Path] | None, typer.Argument(help="folders (default: the corpus folder)")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Ingest once, then keep the index in line with the folders: added, changed, renamed and removed files
+    are ingested in debounced bursts; a bad file is reported and skipped. One line per publish; Ctrl-C stops."""
+    import logging
+
+    from index.watcher import FolderWatcher
+    from service.watch import watch_settings, watched_paths
+
+    settings = _settings(data_dir)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    engine = build_engine(settings)
+    try:
+        watcher = FolderWatcher(engine, watched_paths(settings, paths), watch_settings(settings))
+    except FileNotFoundError as exc:
+        _fail(str(exc), 2)
+    typer.echo(f"watching {', '.join(str(p) for p in watcher.paths)} (Ctrl-C stops)", err=True)
+    previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        watcher.run()
+    except (KeyboardInterrupt, _StopSignal):
+        pass
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        engine.close()
+
+
+@app.command()
 def search(
     query: Annotated[str, typer.Argument(help="question or keywords")],
     k: Annotated[int, typer.Option("-k", "--top-k", help="number of passages")] = 5,
@@ -407,6 +438,8 @@ def up(
     data_dir: DataDir = None,
     port: Annotated[int | None, typer.Option(help="API port (default 8000)")] = None,
     ui_port: Annotated[int | None, typer.Option(help="page port (default 8501)")] = None,
+    watch: Annotated[bool, typer.Option("--watch", help="the API also watches the corpus folder "
+                                                       "(same as ARTICLEQA_WATCH=true)")] = False,
 ) -> None:
     """Ingest the corpus folder, then run the API and the page together; Ctrl-C, SIGTERM or SIGHUP stops both."""
     from ui.launch import run as run_ui
@@ -418,6 +451,8 @@ def up(
     typer.echo(f"index {report.index_version}: {report.documents} documents, {report.passages} passages")
     engine.close()
     env = {**os.environ, "ARTICLEQA_DATA_DIR": str(settings.data_dir)}
+    if watch:
+        env["ARTICLEQA_WATCH"] = "true"
     api_url = f"http://{settings.host}:{api_port}"
     page_port = ui_port or settings.ui_port
     _run_children(

@@ -244,24 +244,63 @@ class IngestSummary(_Out):
     seconds: float = 0.0
 
 
+class ReindexRequest(BaseModel):
+    """POST /reindex body (optional): incremental by default, `full` re-reads and re-embeds everything."""
+
+    full: bool = Field(False, description="rebuild from every file instead of reading only what changed")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"full": False}, {"full": True}]})
+
+
+class WatchPublish(_Out):
+    """One publish of the folder watcher."""
+
+    at: str
+    index_version: str
+    added: list[str] = []
+    updated: list[str] = []
+    removed: list[str] = []
+    refused: list[dict[str, str]] = Field([], description="files this round could not read: file, error")
+    seconds: float = 0.0
+
+
+class WatchStatus(_Out):
+    """The folder watcher of the service (ARTICLEQA_WATCH=true)."""
+
+    status: Literal["stopped", "watching", "ingesting", "failed"]
+    paths: list[str] = []
+    started_at: str | None = None
+    publishes: int = 0
+    last_publish: WatchPublish | None = None
+    refused: list[dict[str, str]] = Field([], description="files refused and not fixed since: file, error")
+    error: str = ""
+
+
 class ReindexStatus(_Out):
-    """The background rebuild: idle (never run), running, succeeded or failed, with progress and report."""
+    """A re-index job: idle (never run), running, succeeded or failed, with progress and report."""
 
     status: Literal["idle", "running", "succeeded", "failed"]
-    job: int = Field(0, description="1 for the first rebuild since the service started, then 2, …")
+    job: int = Field(0, description="1 for the first re-index since the service started, then 2, …")
     corpus_dir: str = ""
+    full: bool = Field(False, description="a full rebuild (true) or incremental (false)")
     started_at: str | None = None
     finished_at: str | None = None
     stage: str = ""
     done: int = 0
     total: int = 0
+    files_done: int = 0
+    files_total: int = 0
+    passages_done: int = Field(0, description="passages embedded so far (only changed ones are embedded)")
+    passages_total: int = 0
     report: IngestSummary | None = None
     error: str = ""
+    watch: WatchStatus | None = Field(None, description="the folder watcher, when the service runs one")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "status": "running", "job": 1, "corpus_dir": "corpus", "started_at": "2025-01-01T08:00:00+00:00",
-        "finished_at": None, "stage": "embed bank-product-manager-skills", "done": 32, "total": 45,
-        "report": None, "error": "",
+        "status": "running", "job": 1, "corpus_dir": "corpus", "full": False,
+        "started_at": "2025-01-01T08:00:00+00:00", "finished_at": None, "stage": "embed", "done": 32,
+        "total": 45, "files_done": 2, "files_total": 3, "passages_done": 32, "passages_total": 45,
+        "report": None, "error": "", "watch": None,
     }]})
 
 

@@ -1,9 +1,10 @@
-"""The background full rebuild behind POST /reindex: one job at a time, in a thread, with progress."""
+"""The background re-index behind POST /reindex (incremental, or full): one job at a time, with progress."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -16,8 +17,11 @@ from service.metrics import Metrics
 log = logging.getLogger("articleqa.reindex")
 
 
+MAX_JOBS_KEPT = 20
+
+
 class ReindexRunning(RuntimeError):
-    """A rebuild is already running; the message says since when and how far it got."""
+    """A re-index is already running; the message names it and says since when and how far it got."""
 
 
 @dataclass(frozen=True)
@@ -25,11 +29,16 @@ class ReindexState:
     status: str = "idle"  # idle | running | succeeded | failed
     job: int = 0
     corpus_dir: str = ""
+    full: bool = False
     started_at: str | None = None
     finished_at: str | None = None
     stage: str = ""
     done: int = 0
     total: int = 0
+    files_done: int = 0
+    files_total: int = 0
+    passages_done: int = 0
+    passages_total: int = 0
     report: dict[str, Any] | None = None
     error: str = ""
 
@@ -42,12 +51,14 @@ def _now() -> str:
 
 
 class ReindexJob:
-    """Runs `engine.ingest([corpus_dir], rebuild=True)` outside the request path; readers keep serving
-    the current snapshot until the rebuilt one is published."""
+    """Runs `engine.ingest([corpus_dir])` outside the request path: incremental (only changed files are
+    read and embedded), or with `full` a rebuild from the files; readers keep serving the current
+    snapshot until the new one is published. The last MAX_JOBS_KEPT jobs are kept with their reports."""
 
     def __init__(self, metrics: Metrics | None = None) -> None:
         self._lock = threading.Lock()
         self._state = ReindexState()
+        self._finished: deque[ReindexState] = deque(maxlen=MAX_JOBS_KEPT)
         self._thread: threading.Thread | None = None
         self._metrics = metrics
 
@@ -58,24 +69,30 @@ class ReindexJob:
     def running(self) -> bool:
         return self.state().status == "running"
 
-    def start(self, engine: Engine, corpus_dir: Path) -> ReindexState:
-        """Start a rebuild and return its first state; ReindexRunning when one is running already."""
+    def jobs(self) -> list[ReindexState]:
+        """The running job (if any) and the finished ones kept, newest first."""
+        with self._lock:
+            running = [self._state] if self._state.status == "running" else []
+            return running + list(reversed(self._finished))
+
+    def start(self, engine: Engine, corpus_dir: Path, full: bool = False) -> ReindexState:
+        """Start a re-index and return its first state; ReindexRunning when one is running already."""
         with self._lock:
             if self._state.status == "running":
                 s = self._state
                 raise ReindexRunning(
-                    f"reindex job {s.job} is already running since {s.started_at} "
-                    f"({s.stage or 'starting'} {s.done}/{s.total}); see GET /reindex"
+                    f"reindex job {s.job} ({'full' if s.full else 'incremental'}) is already running since "
+                    f"{s.started_at} ({s.stage or 'starting'} {s.done}/{s.total}); see GET /reindex"
                 )
             self._state = ReindexState(status="running", job=self._state.job + 1, corpus_dir=str(corpus_dir),
-                                       started_at=_now(), stage="starting")
+                                       full=full, started_at=_now(), stage="starting")
             started = self._state
-            self._thread = threading.Thread(target=self._run, args=(engine, corpus_dir, started.job),
+            self._thread = threading.Thread(target=self._run, args=(engine, corpus_dir, started.job, full),
                                             name=f"articleqa-reindex-{started.job}", daemon=True)
             if self._metrics:
                 self._metrics.reindex_running.set(1)
             self._thread.start()
-        log.info("reindex job %d started from %s", started.job, corpus_dir)
+        log.info("reindex job %d (%s) started from %s", started.job, "full" if full else "incremental", corpus_dir)
         return started
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -89,23 +106,33 @@ class ReindexJob:
         with self._lock:
             if self._state.job == job:
                 self._state = replace(self._state, **changes)
+                if self._state.status in ("succeeded", "failed"):
+                    self._finished.append(self._state)
 
     def _progress(self, job: int) -> Callable[[str, int, int], None]:
         def progress(stage: str, done: int, total: int) -> None:
-            self._update(job, stage=stage, done=done, total=total)
+            extra: dict[str, int] = {}
+            if stage == "read":  # files: `done` of them read before this one
+                extra = {"files_done": done, "files_total": total}
+            elif stage == "embed":  # passages embedded so far, of those to embed in this batch
+                extra = {"passages_done": done, "passages_total": total}
+            self._update(job, stage=stage, done=done, total=total, **extra)
 
         return progress
 
-    def _run(self, engine: Engine, corpus_dir: Path, job: int) -> None:
+    def _run(self, engine: Engine, corpus_dir: Path, job: int, full: bool) -> None:
         try:
-            report = engine.ingest([corpus_dir], rebuild=True, progress=self._progress(job))
+            report = engine.ingest([corpus_dir], rebuild=full, progress=self._progress(job))
         except Exception as exc:  # a failed rebuild is reported, never raised into the server
             log.exception("reindex job %d failed", job)
             self._update(job, status="failed", finished_at=_now(), error=f"{type(exc).__name__}: {exc}")
         else:
             log.info("reindex job %d done: version %s, %d documents, %d passages, %d errors", job,
                      report.index_version, report.documents, report.passages, len(report.errors))
-            self._update(job, status="succeeded", finished_at=_now(), stage="done", report=report.to_dict())
+            files = len(report.added) + len(report.updated) + len(report.unchanged) + len(report.duplicates) \
+                + len(report.errors)
+            self._update(job, status="succeeded", finished_at=_now(), stage="done", files_done=files,
+                         files_total=files, report=report.to_dict())
         finally:
             if self._metrics:
                 self._metrics.reindex_running.set(0)

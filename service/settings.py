@@ -24,7 +24,11 @@ class Settings(BaseSettings):
     chunk_min_chars: int = Field(80, ge=0)
     fusion_method: str = Field("zscore", description="zscore | minmax | rrf")
     keyword_weight: float = Field(0.44, ge=0.0, le=1.0)
-    lock_timeout: float = Field(30.0, gt=0)
+    lock_timeout: float = Field(30.0, gt=0, description="seconds a writer waits for the write lock before 409 / exit 3")
+    watch: bool = Field(False, description="the service watches watch_paths and ingests what changes")
+    watch_paths: list[Path] = Field(default_factory=list, description="folders to watch (default: corpus_dir)")
+    watch_debounce_ms: int = Field(2000, ge=50, description="longest a burst of file changes is gathered")
+    watch_settle_s: float = Field(0.5, gt=0, description="a file must keep its size this long before it is read")
     backend: Literal["faiss", "milvus"] = Field(
         "faiss", description="faiss (FAISS + bm25s snapshots in data_dir) or milvus (a Milvus server or Milvus Lite)")
     milvus_uri: str = Field("", description="http://host:19530, or a local .db path for Milvus Lite "

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 
 from index.engine import Engine
+from index.watcher import FolderWatcher
 from service.metrics import Metrics
 from service.reindex import ReindexJob
 from service.settings import Settings
@@ -19,6 +20,7 @@ class ServiceState:
     reindex: ReindexJob
     engine: Engine | None = None
     owns_engine: bool = False
+    watcher: FolderWatcher | None = None  # ARTICLEQA_WATCH=true
 
 
 def get_state(request: Request) -> ServiceState:

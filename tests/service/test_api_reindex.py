@@ -110,3 +110,53 @@ def test_reindex_without_corpus_folder_is_409(client: httpx.Client, api: Api) ->
     r = client.post("/reindex", headers=ADMIN)
     assert r.status_code == 409
     assert "ARTICLEQA_CORPUS_DIR" in r.json()["detail"]
+
+
+def test_reindex_is_incremental_by_default_and_full_on_request(fresh: Api) -> None:
+    corpus = Path(fresh.settings.corpus_dir)
+    with fresh.client() as c:
+        first = _wait_for_job(c, c.post("/reindex", headers=ADMIN).json()["job"])
+        assert first["status"] == "succeeded" and first["full"] is False
+        (corpus / "ocean-current.txt").write_text(
+            "洋流\n\n一、成因\n\n洋流主要由盛行风和海水密度差异驱动,墨西哥湾流是著名的暖流。\n", encoding="utf-8")
+        started = c.post("/reindex", headers=ADMIN, json={})
+        assert started.status_code == 202 and started.json()["full"] is False
+        inc = _wait_for_job(c, started.json()["job"])
+        assert inc["status"] == "succeeded", inc
+        assert inc["report"]["added"] == ["ocean-current"]
+        assert inc["report"]["unchanged"] == ["deep-sea"]  # read, same hash, not re-embedded
+        assert inc["files_done"] == inc["files_total"] == 2
+        assert 0 < inc["passages_total"] <= 2  # only the new article's passages were embedded
+        hits = c.post("/search", json={"query": "墨西哥湾流暖流", "top_k": 1}).json()["results"]
+        assert hits[0]["doc_id"] == "ocean-current"
+
+        full = _wait_for_job(c, c.post("/reindex", headers=ADMIN, json={"full": True}).json()["job"])
+        assert full["status"] == "succeeded" and full["full"] is True
+        assert sorted(full["report"]["added"]) == ["deep-sea", "ocean-current"]  # everything re-read as new
+
+        (corpus / "ocean-current.txt").unlink()
+        gone = _wait_for_job(c, c.post("/reindex", headers=ADMIN).json()["job"])
+        assert gone["report"]["removed"] == ["ocean-current"]
+        hits = c.post("/search", json={"query": "墨西哥湾流暖流", "top_k": 3}).json()["results"]
+        assert all(h["doc_id"] != "ocean-current" for h in hits)
+
+        jobs = c.get("/reindex/jobs", headers=ADMIN)
+        assert jobs.status_code == 200
+        listed = jobs.json()
+        assert [j["job"] for j in listed[:4]] == [gone["job"], full["job"], inc["job"], first["job"]]
+        assert listed[1]["report"]["documents"] == 2 and listed[1]["full"] is True
+        assert c.get("/reindex/jobs").status_code == 401  # admin only
+        bad = c.post("/reindex", headers=ADMIN, json={"full": "yes please"})
+        assert bad.status_code == 422
+
+
+def test_second_reindex_409_names_the_running_job(fresh: Api) -> None:
+    with fresh.client() as c, WriteLock(fresh.settings.data_dir, timeout=5, purpose="test holds the lock"):
+        first = c.post("/reindex", headers=ADMIN, json={"full": True}).json()
+        second = c.post("/reindex", headers=ADMIN)
+        assert second.status_code == 409
+        assert f"reindex job {first['job']} (full) is already running" in second.json()["detail"]
+        running = c.get("/reindex/jobs", headers=ADMIN).json()[0]
+        assert running["job"] == first["job"] and running["status"] == "running"
+    with fresh.client() as c:
+        _wait_for_job(c, first["job"])  # it ran once the lock was free (or gave up after 1 s)
