@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from index.answer import answer_question
 from index.backend import BackendUnavailable, IndexBackend, Progress
 from index.config import IndexConfig
+from index.conversation import Conversation, Rewrite, Turn, answer_in_context
 from index.filters import NO_MATCH, DocFilters, FilterResolver
 from index.gate import Gate
 from index.indexer import DocumentResult, Indexer, IngestReport
@@ -97,15 +99,37 @@ class Engine:
         return True
 
     def search(self, query: str, top_k: int = 5, doc_ids: Sequence[str] | None = None,
-               filters: DocFilters | None = None) -> SearchResult:
-        """Hybrid search; `filters` narrow the articles before ranking (the best passages among them)."""
+               filters: DocFilters | None = None, history: Sequence[Turn] | None = None,
+               rewrite: Rewrite | None = None) -> SearchResult:
+        """Hybrid search; `filters` narrow the articles before ranking (the best passages among them).
+
+        With `history` (earlier turns, oldest first) a follow-up is searched in the context of the earlier
+        user questions (index/conversation.py); `rewrite` (an LLM) may read it instead of the rule."""
         allowed = self._allowed(doc_ids, filters)
+        if history:
+            result, _ = self.conversation().search(query, history, top_k=top_k, doc_ids=allowed, rewrite=rewrite)
+            return self.pages.search_result(result)
         return self.pages.search_result(self.searcher().search(query, top_k=top_k, doc_ids=allowed))
 
     def ask(self, question: str, top_k: int = 5, doc_ids: list[str] | None = None,
-            filters: DocFilters | None = None) -> Answer:
+            filters: DocFilters | None = None, history: Sequence[Turn] | None = None,
+            rewrite: Rewrite | None = None) -> Answer:
         allowed = self._allowed(doc_ids, filters)
+        if history:
+            started = time.perf_counter()
+            conversation = self.conversation()
+            result, reading = conversation.search(question, history, top_k=top_k, doc_ids=allowed, rewrite=rewrite)
+            return self.pages.answer(answer_in_context(conversation, result, reading, started))
         return self.pages.answer(answer_question(self.searcher(), question, top_k=top_k, doc_ids=allowed))
+
+    def conversation(self) -> Conversation:
+        """Follow-up reading and search over the current searcher."""
+        return Conversation(self.searcher(), self._df_share)
+
+    def _df_share(self, terms: Sequence[str]) -> dict[str, float]:
+        """term → share of the stored passages that contain it."""
+        passages = max(self.store.counts()[1], 1)
+        return {t: df / passages for t, (_, df) in self.store.term_stats(terms).items()}
 
     def documents(self, filters: DocFilters | None = None) -> list[dict[str, Any]]:
         docs = self.searcher().index.documents()

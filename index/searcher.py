@@ -163,6 +163,17 @@ class Searcher:
         known = len(self.index.known(ranking.terms))
         return confidence(query, cov, ranking.dense_top, known, (params or self.params).confidence)
 
+    def ranked_hits(self, ranking: Ranking, top_k: int) -> tuple[list[Hit], PassageRow | None]:
+        """The top-k hits of a ranking built elsewhere (index/conversation.py fuses several legs),
+        deduplicated and cited as `search` does them, and the best passage (for a confidence)."""
+        window = [int(r) for r in ranking.rows[: max(top_k * 3, top_k + 10)]]
+        rows = {r.row: r for r in self.index.rows(window)}
+        picked = self._dedupe(rows, ranking.rows, top_k)
+        qterm_set = set(ranking.terms)
+        hits = [self._hit(rows[int(ranking.rows[i])], (float(ranking.fused[i]), float(ranking.dense[i]),
+                                                       float(ranking.keyword[i])), qterm_set) for i in picked]
+        return hits, next((rows[r] for r in window if r in rows), None)
+
     def _dedupe(self, rows: dict[int, PassageRow], ranked: np.ndarray, top_k: int) -> list[int]:
         """Top-k positions in the ranking: a passage that repeats one already picked (the same or a
         near-identical text, e.g. from a reposted article) is skipped, and one article fills at

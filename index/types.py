@@ -47,6 +47,8 @@ class SearchResult:
     took_ms: float
     index_version: str
     confidence: float = 0.0
+    searched_query: str = ""  # what retrieval ran on ("" = the query as typed)
+    followup: bool = False  # searched as a follow-up of the conversation
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +58,8 @@ class SearchResult:
             "confidence": round(self.confidence, 4),
             "took_ms": round(self.took_ms, 2),
             "index_version": self.index_version,
+            "searched_query": self.searched_query or self.query,
+            "followup": self.followup,
         }
 
 
@@ -77,6 +81,8 @@ class Answer:
     hits: list[Hit]
     took_ms: float
     index_version: str
+    searched_query: str = ""  # what retrieval ran on ("" = the question as typed)
+    followup: bool = False  # searched as a follow-up of the conversation
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +93,8 @@ class Answer:
             "passages": [h.to_dict() for h in self.hits],
             "took_ms": round(self.took_ms, 2),
             "index_version": self.index_version,
+            "searched_query": self.searched_query or self.question,
+            "followup": self.followup,
         }
 
 

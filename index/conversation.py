@@ -1,0 +1,259 @@
+"""Follow-up questions: recognised by rule (no model), searched in the context of the earlier user turns."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from index.answer import compose_answer
+from index.searcher import QueryError, Ranking, Searcher, SearchParams, validate_query
+from index.segment import PassageRow
+from index.types import Answer, SearchResult
+
+ROLES = ("user", "assistant")
+MAX_TURNS = 20
+MAX_TURN_CHARS = 4000
+CONTEXT_TURNS = 3  # earlier user questions a chain of follow-ups may lean on
+LITERAL_WEIGHT = 0.35  # the follow-up as typed, against the question read in its context
+ANSWER_PASSAGES_FOLLOWUP = 1  # passages a follow-up's answer quotes from
+SHORT_CHARS = 4  # a question of at most this many characters (punctuation left out) leans on the last one
+UBIQUITOUS_SHARE = 0.5  # a title term in more passages than this names no subject (产品 in a corpus of PMs)
+
+# Words that point back at something said before.
+_REFERENCE = re.compile(
+    r"它们|它|他们|这个|这些|这种|这样|这项|这点|这一|这方面|那个|那些|那种|那样|那方面|其中|上述|以上|上面|前者|后者"
+    r"|(?<![应活本])该(?!怎)|(?<![尤与极])其(?![他它次实余])|(?<![因如彼从由])此(?!外)"
+)
+# Openers that continue the conversation.
+_OPENER = re.compile(r"^(那么|那|还有|另外|此外|然后|除了|除此之外|至于|再|而|并且|以及|如果|要是)")
+_TRAILING_NE = re.compile(r"呢\W*$")
+_PUNCT = re.compile(r"[\s\W_]+")
+
+# Words that ask about an aspect of what was named before rather than name a new subject; an unknown
+# word among them does not make a follow-up off-topic ("能举个例子吗?", "要了解到什么程度?").
+_FRAME = (
+    "举个 例子 举例 比如 比如说 好处 坏处 作用 用处 意义 原因 理由 目的 办法 方法 做法 步骤 程度 要求 区别 重要性 难点"
+    " 重点 关键 注意 注意事项 时候 平时 平常 日常 以后 之后 之前 别的 其他 其它 还有 另外 那么 然后 其中 上述 以上"
+    " 内容 方面 情况 体现 表现 怎么办 干什么 做些 学些 要学些 打交道 交道 哪几块 几块 几点 哪几点 多少 具体 详细"
+    " 展开 介绍 说说 讲讲 一点 部分 细节 呢 吗 吧"
+)
+FRAME_WORDS = frozenset(_FRAME.split())
+
+
+class HistoryError(QueryError):
+    """A conversation history the core refuses; the message names the limit."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier message of the conversation, oldest first."""
+
+    role: str  # "user" or "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a question is searched: as typed, or as a follow-up of the earlier user questions in `context`."""
+
+    question: str
+    followup: bool
+    context: tuple[str, ...]  # earlier user questions it continues, oldest first (empty: stand-alone)
+    searched_query: str  # what retrieval ran on: the question, or the question read in its context
+    reason: str  # why it is taken as a follow-up (empty when it is not)
+
+
+Rewrite = Callable[[Sequence[Turn], str], str]
+"""Turns a follow-up and its history into a stand-alone question (an LLM); raises on any failure."""
+
+
+def check_history(history: Sequence[Turn]) -> tuple[Turn, ...]:
+    """The history as given, or HistoryError naming what is wrong."""
+    if len(history) > MAX_TURNS:
+        raise HistoryError(f"history has {len(history)} messages; the limit is {MAX_TURNS}")
+    for i, t in enumerate(history):
+        if t.role not in ROLES:
+            raise HistoryError(f"history[{i}].role is {t.role!r}; use one of {', '.join(ROLES)}")
+        if not t.content.strip():
+            raise HistoryError(f"history[{i}].content is empty")
+        if len(t.content) > MAX_TURN_CHARS:
+            raise HistoryError(f"history[{i}].content is {len(t.content)} characters long; "
+                               f"the limit is {MAX_TURN_CHARS}")
+    return tuple(history)
+
+
+class Conversation:
+    """Reads questions in the context of a history and searches them, over one searcher."""
+
+    def __init__(self, searcher: Searcher, df_share: Callable[[Sequence[str]], dict[str, float]],
+                 params: SearchParams | None = None) -> None:
+        self.searcher = searcher
+        self.df_share = df_share  # term → share of passages containing it
+        self.params = params
+
+    # -- recognising a follow-up ----------------------------------------------------------------
+
+    def followup_reason(self, question: str, earlier: Sequence[str], subjects: set[str]) -> str:
+        """Why `question` leans on the `earlier` user questions ('' when it stands on its own)."""
+        if not earlier:
+            return ""
+        if m := _REFERENCE.search(question):
+            return f"refers back ({m.group(0)})"
+        if _TRAILING_NE.search(question):
+            return "ends in 呢"
+        if len(_PUNCT.sub("", question)) <= SHORT_CHARS:
+            return "too short to stand alone"
+        if not subjects:
+            content = self.own_terms(question)
+            if not content or not self.searcher.index.known(content):
+                return "no term the articles know"
+            return "names no subject of the articles"
+        return ""
+
+    def own_terms(self, question: str) -> list[str]:
+        """The question's index terms that say what it asks about (not the words that point back)."""
+        return [t for t in dict.fromkeys(self.searcher.segmenter.tokenize(question))
+                if t not in FRAME_WORDS and not _REFERENCE.fullmatch(t) and not _OPENER.fullmatch(t)]
+
+    def subjects_named(self, question: str, literal: Ranking) -> set[str]:
+        """Terms of the titles of the articles the question finds on its own that the question names;
+        terms in most passages (产品 over articles about product managers) name no subject."""
+        rows = [int(r) for r in literal.rows[:5]]
+        titles = {r.title for r in self.searcher.index.rows(rows)}
+        seg = self.searcher.segmenter
+        title_terms = {t for title in titles for t in seg.tokenize(title) if len(t) >= 2}
+        named = set(seg.tokenize(question)) & title_terms
+        if not named:
+            return set()
+        shares = self.df_share(sorted(named))
+        return {t for t in named if shares.get(t, 0.0) <= UBIQUITOUS_SHARE}
+
+    def read(self, question: str, history: Sequence[Turn], literal: Ranking | None = None) -> Reading:
+        """Stand-alone, or a follow-up with the earlier user questions it continues."""
+        q = question.strip()
+        users = [t.content.strip() for t in history if t.role == "user"]
+        if not users:
+            return Reading(q, False, (), q, "")
+        literal = literal if literal is not None else self.searcher.rank(q, 10, params=self.params)
+        reason = self.followup_reason(q, users[-1:], self.subjects_named(q, literal))
+        if not reason:
+            return Reading(q, False, (), q, "")
+        context = self._chain(users)
+        return Reading(q, True, tuple(context), _join([*context, q]), reason)
+
+    def _chain(self, users: list[str]) -> list[str]:
+        """The last user question, and the ones before it while each was itself a follow-up."""
+        chain = [users[-1]]
+        i = len(users) - 1
+        while i > 0 and len(chain) < CONTEXT_TURNS:
+            lit = self.searcher.rank(users[i], 10, params=self.params)
+            if not self.followup_reason(users[i], users[i - 1 : i], self.subjects_named(users[i], lit)):
+                break
+            i -= 1
+            chain.insert(0, users[i])
+        return chain
+
+    # -- searching ------------------------------------------------------------------------------
+
+    def search(self, question: str, history: Sequence[Turn], top_k: int = 5, doc_ids: Sequence[str] | None = None,
+               rewrite: Rewrite | None = None) -> tuple[SearchResult, Reading]:
+        """The question searched as typed, or as a follow-up: the literal question and the question read in
+        its context (the earlier user questions + the follow-up, or the model's rewrite) as two legs, fused."""
+        started = time.perf_counter()
+        q = validate_query(question, top_k)
+        history = check_history(history)
+        s = self.searcher
+        n = max(top_k, 10)
+        literal = s.rank(q, n, doc_ids, self.params)
+        reading = self.read(q, history, literal)
+        if not reading.followup:
+            return replace(s.search(q, top_k=top_k, doc_ids=doc_ids, params=self.params),
+                           searched_query=q, followup=False), reading
+        if rewrite is not None:
+            try:
+                rewritten = validate_query(rewrite(history, q), top_k)
+                reading = replace(reading, searched_query=rewritten, reason=reading.reason + "; rewritten by the model")
+            except Exception as exc:  # any model failure falls back to the rule
+                reading = replace(reading, reason=f"{reading.reason}; the model failed ({type(exc).__name__}), "
+                                                  "read by the rule")
+        context = s.rank(reading.searched_query, n, doc_ids, self.params)
+        fused = fuse_legs([(literal, LITERAL_WEIGHT), (context, 1.0 - LITERAL_WEIGHT)])
+        if len(fused.rows) == 0:
+            return (SearchResult(q, [], True, _ms(started), s.index.version, 0.0, reading.searched_query, True),
+                    reading)
+        hits, top = s.ranked_hits(fused, top_k)
+        conf = self.confidence(q, reading.searched_query, literal, context, fused, top)
+        return (SearchResult(q, hits, conf < 0.5, _ms(started), s.index.version, conf, reading.searched_query, True),
+                reading)
+
+    def confidence(self, question: str, searched: str, literal: Ranking, context: Ranking, fused: Ranking,
+                   top: PassageRow | None) -> float:
+        """The follow-up's own terms must be covered by the best passage, unless every informative word it
+        brings is one the articles know: then the question read in its context may vouch for it."""
+        s = self.searcher
+        own = self.own_terms(question)
+        own_conf = s.confidence(question, replace(fused, terms=own, dense_top=literal.dense_top), self.params,
+                                top=top) if own else 0.0
+        known = set(s.index.known(own))
+        # A word the articles lack is a stranger unless it compounds one they have (测试阶段 ⊃ 测试).
+        strangers = [t for t in own if t not in known and len(t) >= 2 and not any(k in t for k in known)]
+        if strangers:
+            return own_conf
+        ctx_conf = s.confidence(searched, replace(fused, terms=context.terms, dense_top=context.dense_top),
+                                self.params, top=top)
+        return max(own_conf, ctx_conf)
+
+
+def answer_in_context(conversation: Conversation, result: SearchResult, reading: Reading,
+                      started: float | None = None) -> Answer:
+    """The extractive answer to a question searched by `Conversation.search`, reporting the question as typed
+    and what was searched. A follow-up's sentences come from the passage its context ranked first, chosen for
+    the follow-up as typed: the earlier question found the passage, the follow-up asks for a part of it
+    (measured on eval/conversations.jsonl: better than the top three passages, or the question in context)."""
+    if not reading.followup:
+        answer = compose_answer(conversation.searcher, result, started, question=reading.question)
+    else:
+        focus = replace(result, hits=result.hits[:ANSWER_PASSAGES_FOLLOWUP])
+        answer = replace(compose_answer(conversation.searcher, focus, started, question=reading.question),
+                         hits=result.hits)
+    return replace(answer, question=reading.question, searched_query=reading.searched_query,
+                   followup=reading.followup)
+
+
+def fuse_legs(legs: Sequence[tuple[Ranking, float]]) -> Ranking:
+    """One ranking from several of the same index: weighted z-scores of each leg's fused score (a row a leg
+    did not find gets that leg's lowest), with the dense and keyword scores of the leg that scored it best."""
+    rows = np.unique(np.concatenate([leg.rows for leg, _ in legs])) if legs else np.zeros(0, np.int64)
+    if len(rows) == 0:
+        return Ranking(rows, np.zeros(0), np.zeros(0), np.zeros(0), 0.0, [])
+    total = np.zeros(len(rows))
+    dense = np.zeros(len(rows))
+    keyword = np.zeros(len(rows))
+    for leg, weight in legs:
+        if len(leg.rows) == 0:
+            continue
+        pos = {int(r): i for i, r in enumerate(leg.rows)}
+        idx = np.array([pos.get(int(r), -1) for r in rows])
+        scores = np.where(idx >= 0, leg.fused[np.maximum(idx, 0)], float(leg.fused.min()))
+        sd = float(scores.std())
+        total += weight * ((scores - scores.mean()) / sd if sd > 1e-9 else np.zeros_like(scores))
+        dense = np.where(idx >= 0, np.maximum(dense, leg.dense[np.maximum(idx, 0)]), dense)
+        keyword = np.where(idx >= 0, np.maximum(keyword, leg.keyword[np.maximum(idx, 0)]), keyword)
+    order = np.argsort(-total, kind="stable")
+    terms = list(dict.fromkeys(t for leg, _ in legs for t in leg.terms))
+    return Ranking(rows[order], total[order], dense[order], keyword[order],
+                   max(leg.dense_top for leg, _ in legs), terms)
+
+
+def _join(questions: Sequence[str]) -> str:
+    """Earlier questions and the follow-up as one query, each ending in its own punctuation."""
+    parts = [q if re.search(r"[?？!！。.;；]$", q) else q + ";" for q in questions[:-1]]
+    return "".join(parts) + questions[-1]
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
