@@ -38,6 +38,9 @@ DESCRIPTION = """
   with no admin key configured they answer 403.
 * Errors are `{"detail": ...}`: 422 bad input, 401 missing key, 403 wrong key, 404, 409 busy, 413 too large,
   503 no index yet.
+* Standard interfaces over the same core (docs/integrations.md): OpenAI-compatible chat at `/v1` (errors in
+  OpenAI's shape), Dify's External Knowledge API at `POST /retrieval` (errors `{"error_code", "error_msg"}`)
+  and MCP (streamable HTTP) at `/mcp`. Reads also take the key as `Authorization: Bearer <key>`.
 """
 
 
