@@ -132,7 +132,8 @@ class Engine:
         return {t: df / passages for t, (_, df) in self.store.term_stats(terms).items()}
 
     def documents(self, filters: DocFilters | None = None) -> list[dict[str, Any]]:
-        docs = self.searcher().index.documents()
+        """The current index's articles with their publisher, publication date and source; `filters` narrow."""
+        docs = [{**d, **self.filters.metadata(d["doc_id"])} for d in self.searcher().index.documents()]
         if filters is None or not filters.active:
             return docs
         allowed = set(self.filters.doc_ids(filters) or ())

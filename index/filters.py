@@ -57,17 +57,30 @@ class FilterResolver:
         self._lock = threading.Lock()
         self._generation = -1
         self._rows: list[tuple[str, str, str, date | None]] = []  # doc_id, publisher, source + url, date
+        self._meta: dict[str, dict[str, str]] = {}  # doc_id → publisher, published_at, source as stored
 
     def _table(self) -> list[tuple[str, str, str, date | None]]:
         generation = self.store.generation()
         with self._lock:
             if generation != self._generation:
-                sources = {a.doc_id: f"{a.source}\n{a.url}" for a in self.store.list_articles()}
+                stored = self.store.list_articles()
+                sources = {a.doc_id: f"{a.source}\n{a.url}" for a in stored}
+                table = self.store.documents_table()
                 self._rows = [(doc_id, (publisher or "").strip().casefold(), sources.get(doc_id, url or ""),
                                parse_date(published_at or ""))
-                              for doc_id, _title, url, publisher, published_at, _upd in self.store.documents_table()]
+                              for doc_id, _title, url, publisher, published_at, _upd in table]
+                by_id = {a.doc_id: a.source for a in stored}
+                self._meta = {doc_id: {"publisher": publisher or "", "published_at": published_at or "",
+                                       "source": by_id.get(doc_id, "")}
+                              for doc_id, _title, _url, publisher, published_at, _upd in table}
                 self._generation = generation
             return self._rows
+
+    def metadata(self, doc_id: str) -> dict[str, str]:
+        """publisher, published_at and source of an article as stored (empty strings when unknown)."""
+        self._table()
+        with self._lock:
+            return self._meta.get(doc_id, {"publisher": "", "published_at": "", "source": ""})
 
     def doc_ids(self, filters: DocFilters) -> list[str] | None:
         """The doc ids to pass to the searcher's pre-filter: None for no restriction, [NO_MATCH] for none."""

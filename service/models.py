@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from index.searcher import MAX_QUERY_CHARS, MAX_TOP_K, validate_query
 
@@ -116,10 +117,35 @@ _HIT_EXAMPLE: dict[str, Any] = {
 }
 
 
+class SearchFilters(BaseModel):
+    """Metadata filters, applied before ranking: the best passages among the matching articles."""
+
+    publisher: str = Field("", max_length=200, description="the article's publisher (case ignored)")
+    source: str = Field("", max_length=500,
+                        description="part of where the article came from: its file path, upload:<name>, or URL")
+    published_after: date | None = Field(None, description="published on or after this ISO date")
+    published_before: date | None = Field(None, description="published on or before this ISO date")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"publisher": "创想鸟", "published_after": "2024-01-01"},
+    ]})
+
+    @model_validator(mode="after")
+    def _range(self) -> SearchFilters:
+        if self.published_after and self.published_before and self.published_before < self.published_after:
+            raise ValueError(f"published_before {self.published_before.isoformat()} is earlier than "
+                             f"published_after {self.published_after.isoformat()}")
+        return self
+
+
+FiltersField = Annotated[SearchFilters | None, Field(description="metadata filters (beside doc_ids)")]
+
+
 class SearchRequest(BaseModel):
     query: QueryText
     top_k: TopK = 5
     doc_ids: DocIdFilter = None
+    filters: FiltersField = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"query": "信用卡产品经理需要哪些技能?", "top_k": 5},
@@ -145,6 +171,7 @@ class AskRequest(BaseModel):
     question: QueryText
     top_k: TopK = 5
     doc_ids: DocIdFilter = None
+    filters: FiltersField = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"question": "银行产品经理为什么需要风险管理能力?", "top_k": 5},
@@ -182,6 +209,9 @@ class DocumentInfo(_Out):
     url: str
     passages: int
     updated_at: str | None = None
+    publisher: str = ""
+    published_at: str = Field("", description="as the article states it")
+    source: str = Field("", description="where it came from: file path, upload:<name> or api")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "doc_id": "bank-product-manager-skills", "title": "银行产品经理必备技能有哪些",
