@@ -8,7 +8,9 @@ import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from index.engine import Engine
+from index.filters import DocFilters
 from service.auth import require_admin, require_read
+from service.filters import query_filters
 from service.models import DocumentIn, DocumentInfo, DocumentWritten, UploadFields
 from service.routes.docs import ADMIN, READ, errors
 from service.state import get_engine, get_state
@@ -38,8 +40,10 @@ _UPLOAD_BODY: dict[str, Any] = {
 
 @router.get("/documents", response_model=list[DocumentInfo], dependencies=[Depends(require_read)],
             responses=errors(*READ, 503), summary="The documents of the current snapshot")
-def list_documents(engine: Annotated[Engine, Depends(get_engine)]) -> list[dict[str, Any]]:
-    return engine.documents()
+def list_documents(engine: Annotated[Engine, Depends(get_engine)],
+                   filters: Annotated[DocFilters | None, Depends(query_filters)]) -> list[dict[str, Any]]:
+    """Optionally narrowed by publisher, source and publication dates (the filters of /search)."""
+    return engine.documents(filters)
 
 
 @router.post(

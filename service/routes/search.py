@@ -8,8 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from index.engine import Engine
+from index.filters import DocFilters
 from index.searcher import MAX_QUERY_CHARS, MAX_TOP_K, validate_query
 from service.auth import require_read
+from service.filters import doc_filters, query_filters
 from service.models import AskRequest, AskResponse, SearchRequest, SearchResponse
 from service.routes.docs import READ, errors
 from service.state import get_engine, get_state
@@ -22,13 +24,14 @@ router = APIRouter(tags=["search"], dependencies=[Depends(require_read)], respon
 @router.post("/search", response_model=SearchResponse, summary="Search passages (hybrid: meaning + keywords)")
 def search_post(body: SearchRequest, request: Request,
                 engine: Annotated[Engine, Depends(get_engine)]) -> dict[str, Any]:
-    return _search(request, engine, body.query, body.top_k, body.doc_ids)
+    return _search(request, engine, body.query, body.top_k, body.doc_ids, filters=doc_filters(body.filters))
 
 
 @router.get("/search", response_model=SearchResponse, summary="Search passages (query string form)")
 def search_get(
     request: Request,
     engine: Annotated[Engine, Depends(get_engine)],
+    filters: Annotated[DocFilters | None, Depends(query_filters)],
     q: Annotated[str, Query(description=f"the query, 1–{MAX_QUERY_CHARS} characters after trimming",
                             examples=["信用卡产品经理需要哪些技能"],
                             json_schema_extra=_QUERY_SCHEMA)],
@@ -36,7 +39,7 @@ def search_get(
     doc_ids: Annotated[list[str] | None, Query(description="repeat to search only these documents")] = None,
 ) -> dict[str, Any]:
     validate_query(q, top_k)  # 422 for bad input even while no index is loaded
-    return _search(request, engine, q, top_k, doc_ids)
+    return _search(request, engine, q, top_k, doc_ids, filters=filters)
 
 
 @router.post("/ask", response_model=AskResponse, summary="Answer a question by quoting the articles")
@@ -45,14 +48,14 @@ def ask(body: AskRequest, request: Request, engine: Annotated[Engine, Depends(ge
     When the articles do not cover the question, `answerable` is false, the answer is
     文章中没有找到相关内容。 and there are no citations."""
     started = time.perf_counter()
-    answer = engine.ask(body.question, top_k=body.top_k, doc_ids=body.doc_ids)
+    answer = engine.ask(body.question, top_k=body.top_k, doc_ids=body.doc_ids, filters=doc_filters(body.filters))
     get_state(request).metrics.search.labels("ask").observe(time.perf_counter() - started)
     return answer.to_dict()
 
 
 def _search(request: Request, engine: Engine, query: str, top_k: int,
-            doc_ids: list[str] | None) -> dict[str, Any]:
+            doc_ids: list[str] | None, filters: DocFilters | None = None) -> dict[str, Any]:
     started = time.perf_counter()
-    result = engine.search(query, top_k=top_k, doc_ids=doc_ids)
+    result = engine.search(query, top_k=top_k, doc_ids=doc_ids, filters=filters)
     get_state(request).metrics.search.labels("search").observe(time.perf_counter() - started)
     return result.to_dict()
