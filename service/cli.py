@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from index.backend import BackendUnavailable
 from index.backup import backup, restore
+from index.conversation_eval import evaluate_conversations, load_conversations
 from index.engine import DB_NAME, Engine, NotReady
 from index.evaluation import (
     candidate_question,
@@ -34,6 +35,7 @@ from index.milvus_backend import MilvusBackend, verify_milvus
 from index.searcher import QueryError
 from index.snapshot import SnapshotError
 from index.verify import verify_data_dir
+from service.rewrite import rewrite_from
 from service.settings import Settings
 from service.wiring import build_engine
 
@@ -223,14 +225,20 @@ def stats(data_dir: DataDir = None, as_json: JsonOut = False) -> None:
 def evaluate(
     questions: Annotated[Path | None, typer.Option("--questions", help="question file (JSON lines)")] = None,
     beir: Annotated[Path | None, typer.Option("--beir", help="BEIR folder: corpus, queries, qrels")] = None,
+    conversations: Annotated[Path | None, typer.Option(
+        "--conversations", help="conversation file (JSON lines): follow-ups with vs without history")] = None,
     data_dir: DataDir = None,
     cache_dir: Annotated[Path | None, typer.Option("--cache-dir", help="where BEIR corpora are indexed")] = None,
     as_json: JsonOut = False,
 ) -> None:
-    """Retrieval quality: hit@k/MRR on a question file, or nDCG@10/Recall/MRR on a BEIR folder."""
-    if (questions is None) == (beir is None):
-        _fail("give exactly one of --questions FILE or --beir DIR", 2)
+    """Retrieval quality: hit@k/MRR on a question file, nDCG@10/Recall/MRR on a BEIR folder, or follow-up
+    answer-hit and hit@5 with vs without history on a conversation file."""
+    if sum(x is not None for x in (questions, beir, conversations)) != 1:
+        _fail("give exactly one of --questions FILE, --beir DIR or --conversations FILE", 2)
     settings = _settings(data_dir)
+    if conversations is not None:
+        _eval_conversations(_ready_engine(data_dir), conversations, settings, as_json)
+        return
     if questions is not None:
         engine = _ready_engine(data_dir)
         qs = load_questions(questions)
@@ -264,6 +272,58 @@ def evaluate(
         for mode, r in res.items():
             typer.echo(f"{mode:7s} nDCG@10 {r['ndcg@10']:.4f}  Recall@10 {r['recall@10']:.4f}  "
                        f"Recall@100 {r['recall@100']:.4f}  MRR@10 {r['mrr@10']:.4f}  ({r['queries']} queries)")
+
+
+def _eval_conversations(engine: Engine, path: Path, settings: Settings, as_json: bool) -> None:
+    try:
+        cases = load_conversations(path)
+    except (OSError, ValueError) as exc:
+        _fail(str(exc), 2)
+    runs = {"rule": evaluate_conversations(engine, cases)}
+    rewrite = rewrite_from(settings)
+    if rewrite is not None:
+        runs["llm"] = evaluate_conversations(engine, cases, rewrite=rewrite)
+    if as_json:
+        _print_json(runs)
+        return
+    for name, res in runs.items():
+        for split in ("dev", "held", "all"):
+            r = res[split]
+            if not r["followups"] and not r["switches"] and not r["offtopic"]:
+                continue
+            typer.echo(f"{name:4s} {split:4s} follow-ups {r['followups']}: answer-hit {r['answer_hit']} "
+                       f"(without history {r['answer_hit_without_history']}), hit@5 {r['hit@5']} "
+                       f"(without history {r['hit@5_without_history']}), recognised {r['recognised_as_followup']}; "
+                       f"switches kept {r['switches_kept']}/{r['switches']}; "
+                       f"off-topic unanswerable {r['offtopic_unanswerable']}/{r['offtopic']}")
+
+
+@app.command()
+def show(
+    doc_id: Annotated[str, typer.Argument(help="the document id (see GET /documents)")],
+    data_dir: DataDir = None,
+    as_json: JsonOut = False,
+) -> None:
+    """One article: metadata, sections and cleaned text; --json prints the GET /documents/{doc_id} response."""
+    engine = build_engine(_settings(data_dir))
+    try:
+        document = engine.document(doc_id)
+    finally:
+        engine.close()
+    if document is None:
+        _fail(f"no document with doc_id {doc_id!r}", 2)
+    assert document is not None
+    if as_json:
+        _print_json(document.to_dict())
+        return
+    typer.secho(document.title, bold=True)
+    for key in ("url", "publisher", "published_at", "updated_at"):
+        if value := getattr(document, key):
+            typer.echo(f"{key}: {value}")
+    typer.echo(f"doc_id: {document.doc_id}  ·  {len(document.text)} characters, {len(document.sections)} sections, "
+               f"{len(document.passages)} passages")
+    typer.echo("")
+    typer.echo(document.text)
 
 
 @app.command()

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from index.conversation import MAX_TURN_CHARS, MAX_TURNS, Turn
 from index.searcher import MAX_QUERY_CHARS, MAX_TOP_K, validate_query
 
 MAX_DOC_IDS = 100
@@ -117,6 +118,42 @@ _HIT_EXAMPLE: dict[str, Any] = {
 }
 
 
+def _check_content(value: str) -> str:
+    if not value.strip():
+        raise ValueError("content is empty: every history message needs text")
+    if len(value) > MAX_TURN_CHARS:
+        raise ValueError(f"content is {len(value)} characters long; the limit is {MAX_TURN_CHARS} characters")
+    return value
+
+
+class HistoryMessage(BaseModel):
+    """One earlier message of the conversation (OpenAI chat style)."""
+
+    role: Literal["user", "assistant"]
+    content: Annotated[str, AfterValidator(_check_content),
+                       Field(description=f"the message text, 1–{MAX_TURN_CHARS} characters",
+                             json_schema_extra={"minLength": 1, "maxLength": MAX_TURN_CHARS})]
+
+    model_config = ConfigDict(extra="forbid")
+
+
+History = Annotated[
+    list[HistoryMessage] | None,
+    Field(max_length=MAX_TURNS,
+          description=f"earlier turns, oldest first (at most {MAX_TURNS}); a follow-up question is searched in "
+                      "the context of the earlier user turns; absent or empty: the question on its own"),
+]
+
+
+def turns_of(history: list[HistoryMessage] | None) -> list[Turn]:
+    """The core's turns for a validated history."""
+    return [Turn(m.role, m.content) for m in history or []]
+
+
+_HISTORY_EXAMPLE: list[Any] = [{"role": "user", "content": "信用卡产品经理要懂哪些金融知识?"},
+                    {"role": "assistant", "content": "信用卡产品涉及的金融知识包括信用评分、利率计算、风险管理等。"}]
+
+
 class SearchFilters(BaseModel):
     """Metadata filters, applied before ranking: the best passages among the matching articles."""
 
@@ -146,10 +183,12 @@ class SearchRequest(BaseModel):
     top_k: TopK = 5
     doc_ids: DocIdFilter = None
     filters: FiltersField = None
+    history: History = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"query": "信用卡产品经理需要哪些技能?", "top_k": 5},
         {"query": "风险管理", "top_k": 3, "doc_ids": ["bank-product-manager-skills"]},
+        {"query": "那法规呢?", "history": _HISTORY_EXAMPLE},
     ]})
 
 
@@ -160,10 +199,14 @@ class SearchResponse(_Out):
     confidence: float = 0.0
     took_ms: float
     index_version: str
+    searched_query: str = Field("", description="what retrieval ran on: the query, or for a follow-up the "
+                                                "query read in the context of the earlier user turns")
+    followup: bool = Field(False, description="true when the query was searched as a follow-up of `history`")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "query": "信用卡产品经理需要哪些技能?", "results": [_HIT_EXAMPLE], "low_confidence": False,
         "confidence": 0.93, "took_ms": 12.5, "index_version": "000001",
+        "searched_query": "信用卡产品经理需要哪些技能?", "followup": False,
     }]})
 
 
@@ -172,9 +215,11 @@ class AskRequest(BaseModel):
     top_k: TopK = 5
     doc_ids: DocIdFilter = None
     filters: FiltersField = None
+    history: History = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"question": "银行产品经理为什么需要风险管理能力?", "top_k": 5},
+        {"question": "那法规呢?", "history": _HISTORY_EXAMPLE},
     ]})
 
 
@@ -193,10 +238,14 @@ class AskResponse(_Out):
     passages: list[Hit]
     took_ms: float
     index_version: str = ""
+    searched_query: str = Field("", description="what retrieval ran on: the question, or for a follow-up the "
+                                                "question read in the context of the earlier user turns")
+    followup: bool = Field(False, description="true when the question was searched as a follow-up of `history`")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "question": "量子计算的原理是什么?", "answer": "文章中没有找到相关内容。", "answerable": False,
         "citations": [], "passages": [], "took_ms": 20.1, "index_version": "000001",
+        "searched_query": "量子计算的原理是什么?", "followup": False,
     }]})
 
 
@@ -218,6 +267,37 @@ class DocumentInfo(_Out):
         "url": "https://www.chuangxiangniao.com/p/659474.html", "passages": 45,
         "updated_at": "2025-01-01T08:00:00+00:00",
     }]})
+
+
+class DocumentPassageOut(_Out):
+    passage_id: str
+    section: str
+    paragraph: int
+    char_start: int
+    char_end: int
+    text: str = Field(description="equals the document's text[char_start:char_end]")
+
+
+class DocumentSectionOut(_Out):
+    title: str
+    start: int
+    end: int
+    kind: str
+
+
+class DocumentOut(_Out):
+    """An article: metadata, the cleaned `text` every citation points into, its sections and passages."""
+
+    doc_id: str
+    title: str
+    url: str
+    publisher: str = ""
+    published_at: str = ""
+    updated_at: str = ""
+    text: str
+    sections: list[DocumentSectionOut]
+    passages: list[DocumentPassageOut]
+    metadata: dict[str, str] = {}
 
 
 class DocumentIn(BaseModel):

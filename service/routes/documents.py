@@ -11,7 +11,7 @@ from index.engine import Engine
 from index.filters import DocFilters
 from service.auth import require_admin, require_read
 from service.filters import query_filters
-from service.models import DocumentIn, DocumentInfo, DocumentWritten, UploadFields
+from service.models import DocumentIn, DocumentInfo, DocumentOut, DocumentWritten, UploadFields
 from service.routes.docs import ADMIN, READ, errors
 from service.state import get_engine, get_state
 from service.uploads import Upload, encoding_of, read_upload
@@ -74,6 +74,17 @@ async def add_document(request: Request, response: Response,
 def _add(engine: Engine, upload: Upload) -> Any:
     return engine.add_document(text=upload.text, data=upload.data, name=upload.name, doc_id=upload.doc_id,
                                title=upload.title, url=upload.url)
+
+
+@router.get("/documents/{doc_id}", response_model=DocumentOut, dependencies=[Depends(require_read)],
+            responses=errors(*READ, 404), summary="One article: metadata, cleaned text, sections and passages")
+def get_document(doc_id: str, engine: Annotated[Engine, Depends(get_engine)]) -> dict[str, Any]:
+    """`text[char_start:char_end]` reproduces every citation of this article that a search or an answer
+    gives (passages and quoted sentences alike)."""
+    document = engine.document(doc_id)
+    if document is None:
+        raise HTTPException(404, f"no document with doc_id {doc_id!r}")
+    return document.to_dict()
 
 
 @router.delete("/documents/{doc_id}", status_code=204, dependencies=[Depends(require_admin)],

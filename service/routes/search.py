@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from index.conversation import Turn
 from index.engine import Engine
 from index.filters import DocFilters
 from index.searcher import MAX_QUERY_CHARS, MAX_TOP_K, validate_query
 from service.auth import require_read
 from service.filters import doc_filters, query_filters
-from service.models import AskRequest, AskResponse, SearchRequest, SearchResponse
+from service.models import AskRequest, AskResponse, SearchRequest, SearchResponse, turns_of
+from service.rewrite import rewrite_from
 from service.routes.docs import READ, errors
 from service.state import get_engine, get_state
 
@@ -24,7 +26,8 @@ router = APIRouter(tags=["search"], dependencies=[Depends(require_read)], respon
 @router.post("/search", response_model=SearchResponse, summary="Search passages (hybrid: meaning + keywords)")
 def search_post(body: SearchRequest, request: Request,
                 engine: Annotated[Engine, Depends(get_engine)]) -> dict[str, Any]:
-    return _search(request, engine, body.query, body.top_k, body.doc_ids, filters=doc_filters(body.filters))
+    return _search(request, engine, body.query, body.top_k, body.doc_ids, turns_of(body.history),
+                   filters=doc_filters(body.filters))
 
 
 @router.get("/search", response_model=SearchResponse, summary="Search passages (query string form)")
@@ -48,14 +51,20 @@ def ask(body: AskRequest, request: Request, engine: Annotated[Engine, Depends(ge
     When the articles do not cover the question, `answerable` is false, the answer is
     文章中没有找到相关内容。 and there are no citations."""
     started = time.perf_counter()
-    answer = engine.ask(body.question, top_k=body.top_k, doc_ids=body.doc_ids, filters=doc_filters(body.filters))
-    get_state(request).metrics.search.labels("ask").observe(time.perf_counter() - started)
+    state = get_state(request)
+    answer = engine.ask(body.question, top_k=body.top_k, doc_ids=body.doc_ids, filters=doc_filters(body.filters),
+                        history=turns_of(body.history),
+                        rewrite=rewrite_from(state.settings))
+    state.metrics.search.labels("ask").observe(time.perf_counter() - started)
     return answer.to_dict()
 
 
 def _search(request: Request, engine: Engine, query: str, top_k: int,
-            doc_ids: list[str] | None, filters: DocFilters | None = None) -> dict[str, Any]:
+            doc_ids: list[str] | None, history: list[Turn] | None = None,
+            filters: DocFilters | None = None) -> dict[str, Any]:
     started = time.perf_counter()
-    result = engine.search(query, top_k=top_k, doc_ids=doc_ids, filters=filters)
-    get_state(request).metrics.search.labels("search").observe(time.perf_counter() - started)
+    state = get_state(request)
+    result = engine.search(query, top_k=top_k, doc_ids=doc_ids, filters=filters, history=history,
+                           rewrite=rewrite_from(state.settings))
+    state.metrics.search.labels("search").observe(time.perf_counter() - started)
     return result.to_dict()

@@ -17,7 +17,8 @@ from index.types import Answer
 from service.auth import require_read
 from service.grounded import build_messages, cited, numbered_sources, says_not_covered
 from service.llm import LlmError, stream_chat
-from service.models import AskRequest
+from service.models import AskRequest, turns_of
+from service.rewrite import rewrite_from
 from service.routes.docs import READ, errors
 from service.settings import Settings
 from service.state import get_engine, get_state
@@ -28,7 +29,8 @@ router = APIRouter(tags=["search"], dependencies=[Depends(require_read)])
 _EVENTS_DOC = """Events, each `event: <name>` + `data: <JSON>`:
 
 * `passages` — `{"question", "passages": [Hit], "sources": [{"n", "passage_id", ...Citation}],
-  "index_version"}`
+  "index_version", "searched_query", "followup"}`: `searched_query` is what retrieval ran on (for a
+  follow-up of `history`: the question read in the context of the earlier user turns)
 * `delta` — `{"text"}`: the next piece of the answer (many)
 * `done` — `{"answer", "answerable", "citations": [{"n", "passage_id", ...Citation}],
   "mode": "llm" | "extractive", "fallback_reason"}`: `citations` are the sources the `[n]` markers of the
@@ -57,11 +59,18 @@ _STREAM_OK = {"content": {"text/event-stream": {"schema": _EVENT_SCHEMA}},
              responses={200: _STREAM_OK, **errors(*READ, 503)})
 async def ask_stream(body: AskRequest, request: Request,
                      engine: Annotated[Engine, Depends(get_engine)]) -> StreamingResponse:
-    answer = await anyio.to_thread.run_sync(
-        lambda: engine.ask(body.question, top_k=body.top_k, doc_ids=body.doc_ids))
     settings = get_state(request).settings
+    rewrite = rewrite_from(settings)
+    answer = await anyio.to_thread.run_sync(
+        lambda: engine.ask(body.question, top_k=body.top_k, doc_ids=body.doc_ids, history=turns_of(body.history),
+                           rewrite=rewrite))
     return StreamingResponse(_events(answer, settings), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _asked(answer: Answer) -> str:
+    """What the model is asked: the question, or for a follow-up the question read in its context."""
+    return answer.searched_query if answer.followup and answer.searched_query else answer.question
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:
@@ -76,7 +85,8 @@ def _extractive_done(answer: Answer, reason: str) -> dict[str, Any]:
 
 async def _events(answer: Answer, settings: Settings) -> AsyncIterator[str]:
     yield _sse("passages", {"question": answer.question, "passages": [h.to_dict() for h in answer.hits],
-                            "sources": numbered_sources(answer.hits), "index_version": answer.index_version})
+                            "sources": numbered_sources(answer.hits), "index_version": answer.index_version,
+                            "searched_query": answer.searched_query or answer.question, "followup": answer.followup})
     if not answer.answerable:
         yield _sse("delta", {"text": answer.answer})
         yield _sse("done", _extractive_done(answer, "the articles do not cover the question"))
@@ -89,7 +99,7 @@ async def _events(answer: Answer, settings: Settings) -> AsyncIterator[str]:
     parts: list[str] = []
     try:
         async for delta in stream_chat(settings.llm_base_url, settings.llm_model,
-                                       build_messages(answer.question, answer.hits), api_key=key):
+                                       build_messages(_asked(answer), answer.hits), api_key=key):
             parts.append(delta)
             yield _sse("delta", {"text": delta})
     except LlmError as exc:
