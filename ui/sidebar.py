@@ -1,16 +1,18 @@
-"""The sidebar: index status, search settings (top_k, article filter) and the admin upload."""
+"""The sidebar: index status, search settings (top_k, article and metadata filters) and the admin upload."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 import streamlit as st
 
 from ui.client import ApiClient, ApiError, DocumentInfo, ReadyStatus, UploadResult
 from ui.highlight import inline_code, plain_markdown
 
-UPLOAD_TYPES = ["txt", "md", "markdown", "html", "htm"]
+UPLOAD_TYPES = ["txt", "md", "markdown", "html", "htm", "docx", "pdf"]
+ANY_PUBLISHER = "全部发布者"
 STATUS_LABELS = {"created": "新增", "new": "新增", "updated": "已更新", "unchanged": "内容未变化,未重新索引"}
 
 
@@ -18,6 +20,7 @@ STATUS_LABELS = {"created": "新增", "new": "新增", "updated": "已更新", "
 class SearchChoices:
     top_k: int
     doc_ids: list[str]
+    filters: dict[str, str] = field(default_factory=dict)  # the `filters` of POST /ask
 
 
 def uploader_key() -> str:
@@ -64,7 +67,31 @@ def draw_search_choices(client: ApiClient, reachable: bool) -> SearchChoices:
     )
     if problem:
         st.caption(f"文章列表读取失败:{plain_markdown(problem)}")
-    return SearchChoices(top_k=int(top_k), doc_ids=list(doc_ids))
+    return SearchChoices(top_k=int(top_k), doc_ids=list(doc_ids), filters=_draw_metadata_filters(docs))
+
+
+def _draw_metadata_filters(docs: list[DocumentInfo]) -> dict[str, str]:
+    """Publisher, source and publication dates: the API applies them before ranking."""
+    publishers = sorted({p for d in docs if (p := str(getattr(d, "publisher", "") or ""))})
+    with st.expander("按发布者、来源和日期筛选", expanded=False):
+        publisher = st.selectbox("发布者", [ANY_PUBLISHER, *publishers], key="filter_publisher",
+                                 disabled=not publishers)
+        source = st.text_input("来源包含", key="filter_source", placeholder="文件名、上传名或网址的一部分")
+        after = st.date_input("发布日期不早于", value=None, key="filter_after", format="YYYY-MM-DD")
+        before = st.date_input("发布日期不晚于", value=None, key="filter_before", format="YYYY-MM-DD")
+    filters: dict[str, str] = {}
+    if publisher and publisher != ANY_PUBLISHER:
+        filters["publisher"] = publisher
+    if source.strip():
+        filters["source"] = source.strip()
+    if isinstance(after, date) and isinstance(before, date) and before < after:
+        st.caption("结束日期早于开始日期,日期筛选未生效。")
+        return filters
+    if isinstance(after, date):
+        filters["published_after"] = after.isoformat()
+    if isinstance(before, date):
+        filters["published_before"] = before.isoformat()
+    return filters
 
 
 def upload_article(client: ApiClient, admin_key: str) -> None:
@@ -111,7 +138,7 @@ def draw_admin(on_upload: Callable[[str], None]) -> None:
     st.subheader("管理")
     admin_key = st.text_input("管理员密钥", type="password", key="admin_key", placeholder="输入后可上传文章")
     if not admin_key.strip():
-        st.caption("输入管理员密钥后可上传新文章(.txt / .md / .html)。")
+        st.caption("输入管理员密钥后可上传新文章(.txt / .md / .html / .docx / .pdf)。")
         return
     st.file_uploader("上传文章文件", type=UPLOAD_TYPES, key=uploader_key())
     st.button("上传并索引", type="primary", on_click=on_upload, args=(admin_key.strip(),), width="stretch")

@@ -72,6 +72,7 @@ class AskBody(BaseModel):
     question: str = Field(min_length=1)
     top_k: int = Field(5, ge=1, le=50)
     doc_ids: list[str] | None = None
+    filters: dict[str, str] | None = None
 
 
 class FeedbackBody(BaseModel):
@@ -146,7 +147,8 @@ def create_app(state: FakeState) -> FastAPI:
     def documents() -> list[dict[str, Any]]:
         seen: dict[str, dict[str, Any]] = {}
         for _, doc_id, title, url, *_ in PASSAGES:
-            seen.setdefault(doc_id, {"doc_id": doc_id, "title": title, "url": url, "passages": 0})
+            seen.setdefault(doc_id, {"doc_id": doc_id, "title": title, "url": url, "passages": 0,
+                                     "publisher": "创想鸟" if "credit" in doc_id else "银行学苑"})
             seen[doc_id]["passages"] += 1
         docs = [{**d, "updated_at": "2025-01-01T00:00:00Z"} for d in seen.values()]
         return docs + state.extra_docs
