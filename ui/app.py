@@ -115,7 +115,7 @@ def main() -> None:
         draw_turn(user, _send_feedback)
         with st.chat_message("assistant"):
             with st.spinner("正在文章中查找…"):
-                reply = ask(client, user.text, choices.top_k, choices.doc_ids)
+                reply = ask(client, user.text, choices.top_k, choices.doc_ids, filters=choices.filters)
             turns.append(reply)
             draw_reply(reply, _send_feedback)
     finally:

@@ -33,10 +33,11 @@ class Turn:
     id: str = field(default_factory=lambda: uuid4().hex[:12])
 
 
-def ask(client: ApiClient, question: str, top_k: int, doc_ids: list[str]) -> Turn:
+def ask(client: ApiClient, question: str, top_k: int, doc_ids: list[str],
+        filters: dict[str, str] | None = None) -> Turn:
     """Ask the API and turn the outcome, good or bad, into an assistant turn."""
     try:
-        result = client.ask(question, top_k=top_k, doc_ids=doc_ids or None)
+        result = client.ask(question, top_k=top_k, doc_ids=doc_ids or None, filters=filters or None)
     except ApiUnavailable:
         return Turn("assistant", "无法连接到问答服务,请确认服务已启动后再试。", state="unavailable")
     except ApiNotReady:

@@ -72,6 +72,8 @@ class DocumentInfo(_Model):
     url: str = ""
     passages: int = 0
     updated_at: str | float | None = None
+    publisher: str = ""
+    published_at: str = ""
 
 
 class UploadResult(_Model):
@@ -182,10 +184,14 @@ class ApiClient:
         data = self._request("GET", "/documents", timeout=10.0).json()
         return [DocumentInfo.model_validate(d) for d in data]
 
-    def ask(self, question: str, top_k: int = 5, doc_ids: list[str] | None = None) -> AskResult:
+    def ask(self, question: str, top_k: int = 5, doc_ids: list[str] | None = None,
+            filters: dict[str, str] | None = None) -> AskResult:
+        """POST /ask; `filters`: publisher, source, published_after, published_before (ISO dates)."""
         body: dict[str, Any] = {"question": question, "top_k": top_k}
         if doc_ids:
             body["doc_ids"] = list(doc_ids)
+        if filters:
+            body["filters"] = dict(filters)
         return AskResult.model_validate(self._request("POST", "/ask", json=body).json())
 
     def search(self, query: str, top_k: int = 5, doc_ids: list[str] | None = None) -> SearchResult:
