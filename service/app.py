@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         middleware.append(Middleware(
             CORSMiddleware, allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["X-API-Key", "Content-Type", REQUEST_ID_HEADER],
+            allow_headers=["X-API-Key", "Authorization", "Content-Type", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER],
         ))
     middleware.append(Middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + ENVELOPE_BYTES))

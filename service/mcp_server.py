@@ -13,7 +13,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import Field
 from starlette.exceptions import HTTPException
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from typing_extensions import TypedDict
 
 from index.engine import Engine, NotReady
@@ -130,15 +130,21 @@ class McpHttp:
         if settings.host not in ("127.0.0.1", "localhost", "::1"):
             # Bound beyond loopback: clients reach us by names we cannot list; the key protects the endpoint.
             security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-        self._app = server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True,
-                                               host=settings.host, transport_security=security)
+        self._security = security
+        self._app: ASGIApp | None = None
         self._server = server
         self._settings = settings
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        async with self._server.session_manager.run():
-            yield
+        """Serve for one lifespan of the API: a session manager runs once, so each lifespan gets its own."""
+        self._app = self._server.streamable_http_app(streamable_http_path="/mcp", stateless_http=True,
+                                                     host=self._settings.host, transport_security=self._security)
+        try:
+            async with self._server.session_manager.run():
+                yield
+        finally:
+            self._app = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -148,6 +154,9 @@ class McpHttp:
             except HTTPException as exc:
                 await _reject(send, exc.status_code, str(exc.detail))
                 return
+        if self._app is None:
+            await _reject(send, 503, "the service is starting or stopping: MCP is not being served")
+            return
         await self._app(scope, receive, send)
 
 

@@ -14,12 +14,15 @@ import anyio
 import httpx
 import httpx2
 import pytest
+from fastapi.testclient import TestClient
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from tests.live_server import READ, READ_KEY, Api, copy_data_dir
+from service.app import create_app
+from service.wiring import build_engine
+from tests.live_server import READ, READ_KEY, Api, copy_data_dir, make_settings
 
 TOOLS = {"search_articles", "ask", "list_documents", "get_document"}
 COVERED = "银行产品经理为什么需要风险管理能力?"
@@ -161,3 +164,18 @@ def test_stdio_without_an_index_answers_tool_errors(tmp_path: Path) -> None:
             assert r.is_error and "articleqa ingest" in r.content[0].text  # type: ignore[union-attr]
 
     anyio.run(main)
+
+
+def test_mcp_is_served_again_after_a_second_lifespan(tmp_path: Path, built_data_dir: Path) -> None:
+    """An app whose lifespan runs twice (an engine handed in, as schemathesis does) serves /mcp both times."""
+    settings = make_settings(copy_data_dir(built_data_dir, tmp_path / "data"))
+    engine = build_engine(settings)
+    app = create_app(settings, engine=engine)
+    try:
+        for _ in range(2):
+            with TestClient(app, base_url="http://127.0.0.1:8000") as c:
+                r = c.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, headers={
+                    "Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-06-18"})
+                assert r.status_code == 200 and all(name in r.text for name in TOOLS)
+    finally:
+        engine.close()
