@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.chat import Turn, ask, draw_reply, draw_turn, feedback_for
+from ui.chat import Turn, ask, draw_article, draw_reply, draw_turn, feedback_for, history_of
 from ui.client import ApiClient, ApiError, ReadyStatus
 from ui.highlight import inline_code
 from ui.settings import UISettings
 from ui.sidebar import draw_admin, draw_search_choices, draw_status, upload_article
+from ui.sources import Source
 from ui.theme import CSS
 
 EXAMPLES = ["信用卡一般分为哪几类?", "银行产品经理需要了解哪些银行业务?", "产品测试阶段要做什么?"]
@@ -59,6 +60,18 @@ def _upload(admin_key: str) -> None:
         upload_article(client, admin_key)
 
 
+@st.dialog("查看原文", width="large")
+def _open_source(source: Source) -> None:
+    """The cited article inside the page (GET /documents/{doc_id}), the quote marked and scrolled to."""
+    try:
+        with _client() as client:
+            document = client.document(source.hit.doc_id)
+    except ApiError as exc:
+        st.error(f"无法打开原文:{exc.detail}", icon=":material/error:")
+        return
+    draw_article(document, source)
+
+
 def _pick_example(question: str) -> None:
     st.session_state["pending_question"] = question
 
@@ -104,20 +117,21 @@ def main() -> None:
         if not turns and not (question or "").strip():
             _welcome()
         for turn in turns:
-            draw_turn(turn, _send_feedback)
+            draw_turn(turn, _send_feedback, _open_source)
         if question is None:
             return
         if not question.strip():
             st.warning("请输入问题后再发送。", icon=":material/edit:")
             return
         user = Turn("user", question.strip())
+        history = history_of(turns)  # the conversation before this question ("清空对话" starts a new one)
         turns.append(user)
         draw_turn(user, _send_feedback)
         with st.chat_message("assistant"):
             with st.spinner("正在文章中查找…"):
-                reply = ask(client, user.text, choices.top_k, choices.doc_ids, filters=choices.filters)
+                reply = ask(client, user.text, choices.top_k, choices.doc_ids, history, choices.filters)
             turns.append(reply)
-            draw_reply(reply, _send_feedback)
+            draw_reply(reply, _send_feedback, _open_source)
     finally:
         client.close()
 

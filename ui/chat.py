@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -9,14 +10,29 @@ from uuid import uuid4
 
 import streamlit as st
 
-from ui.client import ApiAuthError, ApiClient, ApiError, ApiNotReady, ApiUnavailable, AskResult, Feedback
-from ui.highlight import plain_markdown
-from ui.sources import Source, answer_html, card_html, sources_of
+from ui.client import (
+    ApiAuthError,
+    ApiClient,
+    ApiError,
+    ApiNotReady,
+    ApiUnavailable,
+    AskResult,
+    Document,
+    Feedback,
+    Message,
+)
+from ui.highlight import plain_markdown, safe_url
+from ui.sources import SCROLL_TO_CITED, Source, answer_html, article_html, card_html, cited_spans, sources_of
 
 NOT_COVERED = "文章中没有找到相关内容"
 FEEDBACK_CHOICES = {"helpful": ":material/thumb_up: 有帮助", "not_helpful": ":material/thumb_down: 没帮助"}
 
 TurnState = Literal["answer", "uncovered", "unavailable", "not_ready", "error"]
+OpenSource = Callable[[Source], None]
+
+# The API's limits on `history` (service/models.py): the page sends the most recent turns within them.
+HISTORY_TURNS = 20
+HISTORY_CHARS = 4000
 
 
 @dataclass
@@ -33,11 +49,20 @@ class Turn:
     id: str = field(default_factory=lambda: uuid4().hex[:12])
 
 
+def history_of(turns: list[Turn]) -> list[Message]:
+    """The conversation so far as the API's `history`: questions and the answers given (failed requests left
+    out), oldest first, the most recent within the API's limits."""
+    messages = [Message(role=t.role, content=t.text[:HISTORY_CHARS]) for t in turns
+                if t.text.strip() and (t.role == "user" or t.state in ("answer", "uncovered"))]
+    return messages[-HISTORY_TURNS:]
+
+
 def ask(client: ApiClient, question: str, top_k: int, doc_ids: list[str],
-        filters: dict[str, str] | None = None) -> Turn:
-    """Ask the API and turn the outcome, good or bad, into an assistant turn."""
+        history: list[Message] | None = None, filters: dict[str, str] | None = None) -> Turn:
+    """Ask the API (with the conversation's history) and turn the outcome, good or bad, into an assistant turn."""
     try:
-        result = client.ask(question, top_k=top_k, doc_ids=doc_ids or None, filters=filters or None)
+        result = client.ask(question, top_k=top_k, doc_ids=doc_ids or None, history=history or None,
+                            filters=filters or None)
     except ApiUnavailable:
         return Turn("assistant", "无法连接到问答服务,请确认服务已启动后再试。", state="unavailable")
     except ApiNotReady:
@@ -65,22 +90,32 @@ def feedback_for(turn: Turn, question: str, helpful: bool, comment: str) -> Feed
     )
 
 
-def _source_cards(sources: list[Source], first: int = 1) -> None:
+def _source_cards(sources: list[Source], turn_id: str, on_open: OpenSource | None, first: int = 1) -> None:
     for n, source in enumerate(sources, start=first):
         st.html(card_html(source, n))
+        if on_open is not None and st.button("查看原文", key=f"open-{turn_id}-{n}", icon=":material/article:",
+                                             type="tertiary", help="在页面中打开整篇文章,定位到引用的句子"):
+            on_open(source)
 
 
-def _draw_answer(result: AskResult) -> None:
+def _draw_context(result: AskResult) -> None:
+    """For a follow-up: what the question was read as, so a misreading is visible."""
+    if result.followup and result.searched_query:
+        st.html(f'<div class="aq-context">按上下文理解为:{html.escape(result.searched_query)}</div>')
+
+
+def _draw_answer(result: AskResult, turn_id: str = "", on_open: OpenSource | None = None) -> None:
     st.html(answer_html(result.answer))
+    _draw_context(result)
     cited, others = sources_of(result)
     shown = cited or others
     rest = others if cited else []
     if shown:
         st.html(f'<div class="aq-sources-label">来源 · {len(shown)} 处原文</div>')
-        _source_cards(shown)
+        _source_cards(shown, turn_id, on_open)
     if rest:
         with st.expander(f"其他相关段落({len(rest)})"):
-            _source_cards(rest, first=len(shown) + 1)
+            _source_cards(rest, turn_id, on_open, first=len(shown) + 1)
     version = f" · 索引 {result.index_version}" if result.index_version else ""
     st.html(f'<div class="aq-stats">用时 {result.took_ms:.0f} ms{version}</div>')
 
@@ -90,6 +125,26 @@ def _draw_uncovered(turn: Turn) -> None:
     if turn.filtered:
         hint = f"当前只在 {turn.filtered} 篇文章中查找:可以在侧边栏取消筛选后再试。"
     st.html(f'<div class="aq-uncovered"><b>{NOT_COVERED}</b><div>{hint}</div></div>')
+    if turn.result is not None:
+        _draw_context(turn.result)
+
+
+def draw_article(document: Document, source: Source) -> None:
+    """The article inside the page: its title, the cited section's heading, the link to the original, and the
+    whole text with the cited sentences marked and scrolled into view."""
+    st.markdown(f"#### {plain_markdown(document.title or document.doc_id)}")
+    section = source.hit.citation.section
+    url = safe_url(document.url or source.hit.citation.url)
+    meta = []
+    if section:
+        meta.append(f'<span class="aq-article-section">所在章节:{html.escape(section)}</span>')
+    if url:
+        href = html.escape(url, quote=True)
+        meta.append(f'<a class="aq-article-link" href="{href}" target="_blank" rel="noopener noreferrer">'
+                    "原文链接 ↗</a>")
+    if meta:
+        st.html(f'<div class="aq-article-meta">{" · ".join(meta)}</div>')
+    st.html(article_html(document, cited_spans(source)) + SCROLL_TO_CITED, unsafe_allow_javascript=True)
 
 
 def _draw_feedback(turn: Turn, on_feedback: Callable[[str], None]) -> None:
@@ -116,20 +171,20 @@ def _draw_feedback(turn: Turn, on_feedback: Callable[[str], None]) -> None:
         st.caption(plain_markdown(turn.feedback_note))
 
 
-def draw_turn(turn: Turn, on_feedback: Callable[[str], None]) -> None:
+def draw_turn(turn: Turn, on_feedback: Callable[[str], None], on_open: OpenSource | None = None) -> None:
     """Draw one message inside its chat bubble."""
     if turn.role == "user":
         with st.chat_message("user"):
             st.markdown(plain_markdown(turn.text))
         return
     with st.chat_message("assistant"):
-        draw_reply(turn, on_feedback)
+        draw_reply(turn, on_feedback, on_open)
 
 
-def draw_reply(turn: Turn, on_feedback: Callable[[str], None]) -> None:
+def draw_reply(turn: Turn, on_feedback: Callable[[str], None], on_open: OpenSource | None = None) -> None:
     """Draw an assistant turn's body (the caller has opened the chat bubble)."""
     if turn.state == "answer" and turn.result is not None:
-        _draw_answer(turn.result)
+        _draw_answer(turn.result, turn.id, on_open)
     elif turn.state == "uncovered":
         _draw_uncovered(turn)
     elif turn.state == "not_ready":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,6 +48,42 @@ class AskResult(_Model):
     passages: list[Hit] = Field(default_factory=list)
     took_ms: float = 0.0
     index_version: str = ""
+    searched_query: str = ""
+    followup: bool = False
+
+
+class Message(_Model):
+    """One earlier turn of the conversation, as the API's `history` takes it."""
+
+    role: str
+    content: str
+
+
+class DocumentPassage(_Model):
+    passage_id: str
+    section: str = ""
+    paragraph: int = 0
+    char_start: int
+    char_end: int
+    text: str = ""
+
+
+class DocumentSection(_Model):
+    title: str = ""
+    start: int
+    end: int
+    kind: str = "body"
+
+
+class Document(_Model):
+    """GET /documents/{doc_id}: the article's cleaned text, which every citation's offsets point into."""
+
+    doc_id: str
+    title: str = ""
+    url: str = ""
+    text: str
+    sections: list[DocumentSection] = Field(default_factory=list)
+    passages: list[DocumentPassage] = Field(default_factory=list)
 
 
 class SearchResult(_Model):
@@ -185,14 +222,22 @@ class ApiClient:
         return [DocumentInfo.model_validate(d) for d in data]
 
     def ask(self, question: str, top_k: int = 5, doc_ids: list[str] | None = None,
-            filters: dict[str, str] | None = None) -> AskResult:
-        """POST /ask; `filters`: publisher, source, published_after, published_before (ISO dates)."""
+            history: list[Message] | None = None, filters: dict[str, str] | None = None) -> AskResult:
+        """POST /ask; `history` (earlier turns, oldest first) lets the API read a follow-up in context;
+        `filters`: publisher, source, published_after, published_before (ISO dates)."""
         body: dict[str, Any] = {"question": question, "top_k": top_k}
         if doc_ids:
             body["doc_ids"] = list(doc_ids)
         if filters:
             body["filters"] = dict(filters)
+        if history:
+            body["history"] = [m.model_dump() for m in history]
         return AskResult.model_validate(self._request("POST", "/ask", json=body).json())
+
+    def document(self, doc_id: str) -> Document:
+        """GET /documents/{doc_id}: metadata, cleaned text, sections and passages."""
+        path = "/documents/" + quote(doc_id, safe="")
+        return Document.model_validate(self._request("GET", path, timeout=10.0).json())
 
     def search(self, query: str, top_k: int = 5, doc_ids: list[str] | None = None) -> SearchResult:
         body: dict[str, Any] = {"query": query, "top_k": top_k}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import html
+import itertools
 from dataclasses import dataclass, field
 
-from ui.client import AskResult, Hit
-from ui.highlight import Span, locate_quote, passage_html, safe_url
+from ui.client import AskResult, Document, Hit
+from ui.highlight import Span, locate_quote, merge_spans, passage_html, safe_url
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,47 @@ def answer_html(answer: str) -> str:
     """The extractive answer as an escaped paragraph."""
     body = html.escape(answer.strip(), quote=True).replace("\n", "<br>")
     return f'<div class="aq-answer">{body}</div>'
+
+
+def cited_spans(source: Source) -> list[Span]:
+    """The source's quoted sentences (or, when none is quoted, the whole passage) as offsets into the article."""
+    start = source.hit.citation.char_start
+    if source.quotes:
+        return [(start + s, start + e) for s, e in source.quotes]
+    return [(start, source.hit.citation.char_end)]
+
+
+def article_html(document: Document, cited: list[Span]) -> str:
+    """The whole article, escaped, with section headings set apart and the `cited` spans marked
+    `<mark class="aq-cited">` (the first one with id aq-cited, for scrolling to it)."""
+    text = document.text
+    marks = merge_spans(cited, len(text))
+    headings = merge_spans(
+        [(s.start, s.start + len(s.title)) for s in document.sections
+         if s.title and text[s.start : s.start + len(s.title)] == s.title], len(text))
+    cuts = sorted({0, len(text), *(p for span in marks + headings for p in span)})
+    parts: list[str] = []
+    first = True
+    for start, end in itertools.pairwise(cuts):
+        if start >= end:
+            continue
+        chunk = html.escape(text[start:end], quote=True).replace("\n", "<br>")
+        if any(s <= start < e for s, e in headings):
+            chunk = f'<strong class="aq-heading">{chunk}</strong>'
+        if any(s <= start < e for s, e in marks):
+            anchor = ' id="aq-cited"' if first else ""
+            first = False
+            chunk = f'<mark class="aq-cited"{anchor}>{chunk}</mark>'
+        parts.append(chunk)
+    return f'<div class="aq-article">{"".join(parts)}</div>'
+
+
+SCROLL_TO_CITED = """<script>
+(function () {
+  const go = () => {
+    const el = document.getElementById("aq-cited");
+    if (el) { el.scrollIntoView({block: "center"}); } else { setTimeout(go, 50); }
+  };
+  go();
+})();
+</script>"""

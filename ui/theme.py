@@ -54,6 +54,21 @@ a.aq-title:hover {{ color: #3b7ddd; }}
 mark.aq-term {{
   background: rgba(255, 205, 41, 0.55); color: inherit; border-radius: 0.2rem; padding: 0 0.08rem;
 }}
+.aq-context {{
+  font-family: var(--aq-font); font-size: 0.85rem; opacity: 0.7; margin: 0.1rem 0 0.3rem 0;
+  padding-left: 0.5rem; border-left: 3px solid rgba(59, 125, 221, 0.45);
+}}
+.aq-article-meta {{ font-family: var(--aq-font); font-size: 0.88rem; opacity: 0.8; margin-bottom: 0.4rem; }}
+.aq-article {{
+  font-family: var(--aq-font); font-size: 0.95rem; line-height: 1.85; max-height: 62vh; overflow-y: auto;
+  padding: 0.6rem 0.9rem; border: 1px solid rgba(128, 128, 128, 0.22); border-radius: 0.6rem;
+  word-break: break-word;
+}}
+.aq-heading {{ display: inline-block; font-size: 1.02rem; margin-top: 0.3rem; }}
+mark.aq-cited {{
+  background: rgba(255, 205, 41, 0.6); color: inherit; border-radius: 0.2rem; padding: 0.05rem 0.1rem;
+  box-shadow: 0 0 0 2px rgba(240, 160, 48, 0.55);
+}}
 .aq-stats {{ font-family: var(--aq-font); font-size: 0.78rem; opacity: 0.55; margin-top: 0.2rem; }}
 @media (max-width: 640px) {{
   .block-container {{ padding-left: 0.8rem; padding-right: 0.8rem; padding-top: 3.5rem; }}

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1.element_tree import Block, Metric
+from streamlit.testing.v1.element_tree import Block, Button, Metric
 from ui_fake_api import FakeApi
 
 from ui.chat import NOT_COVERED
@@ -143,8 +143,13 @@ def give_feedback(at: AppTest, comment: str) -> AppTest:
     reply = at.chat_message[1]
     reply.segmented_control[0].set_value("not_helpful")
     reply.text_input[0].input(comment)
-    reply.button[0].click()
+    submit_button(reply).click()
     return at.run()
+
+
+def submit_button(reply: Block) -> Button:
+    """The feedback form's submit button of a reply (its source cards have 查看原文 buttons too)."""
+    return next(b for b in reply.button if b.label == "提交反馈")
 
 
 def test_feedback_is_posted(page: Page, fake_api: FakeApi, fake_url: str) -> None:
@@ -162,7 +167,7 @@ def test_feedback_is_posted(page: Page, fake_api: FakeApi, fake_url: str) -> Non
 
 def test_feedback_needs_a_choice(page: Page, fake_api: FakeApi, fake_url: str) -> None:
     at = ask(page(fake_url), COVERED)
-    at.chat_message[1].button[0].click()
+    submit_button(at.chat_message[1]).click()
     at.run()
     assert "请先选择" in texts_of(at, "caption")
     assert fake_api.state.feedback == []
@@ -216,3 +221,17 @@ def test_feedback_lands_in_the_real_store(page: Page, real_api, admin_key: str) 
     rows = httpx.get(f"{real_api.base_url}/feedback", headers={"X-API-Key": admin_key}, timeout=10).json()
     mine = [r for r in rows if r["comment"] == "希望列出每种卡的年费"]
     assert len(mine) == 1 and mine[0]["question"] == COVERED and mine[0]["helpful"] is False
+
+
+def test_followup_is_read_in_context_until_the_chat_is_cleared(page: Page, api_url: str) -> None:
+    at = ask(ask(page(api_url), "信用卡产品经理要懂哪些金融知识?"), "那法规呢?")
+    assert not at.exception
+    assert len(at.chat_message) == 4
+    context = [v for v in values(at.chat_message[3], "html") if "按上下文理解为" in v]
+    assert context and "信用卡产品经理要懂哪些金融知识" in context[0] and "那法规呢" in context[0]
+    assert not [v for v in values(at.chat_message[1], "html") if "按上下文理解为" in v]  # the first question
+    assert [b.label for b in at.chat_message[3].button].count("查看原文") >= 1
+    next(b for b in at.sidebar.button if b.label == "清空对话").click().run()
+    at = ask(at, "那法规呢?")
+    assert len(at.chat_message) == 2
+    assert "按上下文理解为" not in html_of(at)  # a new conversation: nothing to lean on
