@@ -1,0 +1,160 @@
+"""Follow-ups in the core: history checks, the rule that recognises a follow-up, the context chain, leg fusion,
+the follow-up eval's loader and answer-hit, and Engine.document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.conversation import MAX_TURN_CHARS, MAX_TURNS, HistoryError, Turn, check_history, fuse_legs
+from index.conversation_eval import answer_hit, load_conversations
+from index.engine import Engine
+from index.searcher import Ranking
+
+FIRST = "信用卡产品经理要懂哪些金融知识?"
+HISTORY = [Turn("user", FIRST), Turn("assistant", "信用卡产品涉及的金融知识包括信用评分、利率计算、风险管理等。")]
+
+
+@pytest.mark.parametrize(("history", "message"), [
+    ([Turn("system", "你是助手")], "history[0].role is 'system'"),
+    ([Turn("user", " \n")], "history[0].content is empty"),
+    ([Turn("user", "长" * (MAX_TURN_CHARS + 1))], f"the limit is {MAX_TURN_CHARS}"),
+    ([Turn("user", "问")] * (MAX_TURNS + 1), f"the limit is {MAX_TURNS}"),
+])
+def test_history_is_checked(history: list[Turn], message: str) -> None:
+    with pytest.raises(HistoryError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        check_history(history)
+    assert check_history(HISTORY) == tuple(HISTORY)
+
+
+@pytest.mark.parametrize("question", [
+    "那法规呢?",  # opener + trailing 呢
+    "它的作用是什么?",  # reference word
+    "其中最重要的是哪个?",
+    "上述能力怎么提升?",
+    "为什么?",  # too short
+    "能举个例子吗?",  # no subject named
+    "要跟哪些部门打交道?",
+    "那明天会下雨吗?",  # off-topic, but still a follow-up: it stays not covered (tests/service)
+])
+def test_followups_are_recognised(seed_engine: Engine, question: str) -> None:
+    reading = seed_engine.conversation().read(question, HISTORY)
+    assert reading.followup, reading
+    assert reading.context == (FIRST,)
+    assert reading.searched_query == FIRST + question
+    assert reading.reason
+
+
+@pytest.mark.parametrize("question", [
+    "信用卡产品经理为什么要懂利率计算?",
+    "银行产品经理的时间管理能力包括什么?",
+    "银行业务有哪些风险?",
+    "管理信用卡项目可以用什么工具?",
+])
+def test_questions_naming_their_subject_stand_alone(seed_engine: Engine, question: str) -> None:
+    history = [Turn("user", "银行产品经理为什么需要情商?"), Turn("assistant", "能够有效地处理人际关系。")]
+    reading = seed_engine.conversation().read(question, history)
+    assert not reading.followup and reading.searched_query == question and reading.context == ()
+
+
+def test_without_user_turns_nothing_is_a_followup(seed_engine: Engine) -> None:
+    conversation = seed_engine.conversation()
+    assert not conversation.read("那法规呢?", []).followup
+    assert not conversation.read("那法规呢?", [Turn("assistant", "你好,请提问。")]).followup
+
+
+def test_a_chain_of_followups_keeps_its_first_question_and_a_switch_cuts_it(seed_engine: Engine) -> None:
+    conversation = seed_engine.conversation()
+    chain = [Turn("user", "产品设计与开发包括哪些环节?"),
+             Turn("assistant", "需求调研、产品功能定义、产品测试、产品上线。"),
+             Turn("user", "测试阶段要做什么?"), Turn("assistant", "组织内部测试和用户测试。")]
+    reading = conversation.read("上线的时候呢?", chain)
+    assert reading.context == ("产品设计与开发包括哪些环节?", "测试阶段要做什么?")
+    switched = [*chain, Turn("user", "银行产品经理为什么要懂技术?"), Turn("assistant", "能够与技术团队有效沟通。")]
+    assert conversation.read("要了解到什么程度?", switched).context == ("银行产品经理为什么要懂技术?",)
+
+
+def test_engine_search_and_ask_with_history(seed_engine: Engine) -> None:
+    plain = seed_engine.search("那法规呢?")
+    assert plain.followup is False and plain.to_dict()["searched_query"] == "那法规呢?"
+    result = seed_engine.search("那法规呢?", history=HISTORY)
+    assert result.followup and result.searched_query == FIRST + "那法规呢?" and result.query == "那法规呢?"
+    assert result.hits[0].citation.section == "二、掌握金融知识和法规"
+    assert not result.low_confidence
+    answer = seed_engine.ask("那法规呢?", history=HISTORY)
+    assert answer.followup and answer.answerable and answer.question == "那法规呢?"
+    assert "法规" in answer.answer
+    assert answer.to_dict()["searched_query"] == result.searched_query
+    off = seed_engine.ask("那明天会下雨吗?", history=HISTORY)
+    assert off.followup and not off.answerable
+
+
+def test_a_failing_rewrite_falls_back_to_the_rule(seed_engine: Engine) -> None:
+    def broken(history: object, question: str) -> str:
+        raise TimeoutError("model too slow")
+
+    rule = seed_engine.search("那法规呢?", history=HISTORY)
+    fallen = seed_engine.search("那法规呢?", history=HISTORY, rewrite=broken)
+    assert fallen.searched_query == rule.searched_query
+    assert [h.passage_id for h in fallen.hits] == [h.passage_id for h in rule.hits]
+    rewritten = seed_engine.search("那法规呢?", history=HISTORY, rewrite=lambda h, q: "信用卡产品经理要了解哪些法规?")
+    assert rewritten.searched_query == "信用卡产品经理要了解哪些法规?" and rewritten.followup
+
+
+def _ranking(rows: list[int], fused: list[float], terms: list[str]) -> Ranking:
+    n = len(rows)
+    return Ranking(np.array(rows, np.int64), np.array(fused), np.full(n, 0.8), np.ones(n), 0.8, terms)
+
+
+def test_fuse_legs_weighs_the_legs() -> None:
+    literal = _ranking([1, 2, 3], [3.0, 2.0, 1.0], ["法规"])
+    context = _ranking([3, 4, 2], [3.0, 2.0, 1.0], ["金融", "法规"])
+    fused = fuse_legs([(literal, 0.35), (context, 0.65)])
+    assert sorted(fused.rows.tolist()) == [1, 2, 3, 4]
+    assert fused.rows[0] == 3  # best of the heavier leg, found by both
+    assert fused.terms == ["法规", "金融"]
+    only_literal = fuse_legs([(literal, 1.0), (context, 0.0)])
+    assert only_literal.rows[:3].tolist() == [1, 2, 3]
+    assert len(fuse_legs([(_ranking([], [], []), 1.0)]).rows) == 0
+
+
+def test_answer_hit_is_bigram_recall() -> None:
+    span = "了解相关法规和监管政策也是必不可少的"
+    assert answer_hit("此外,了解相关法规和监管政策也是必不可少的。", [span])
+    assert answer_hit("了解 相关法规、和监管政策也是必不可少", [span])  # punctuation and spaces do not count
+    assert not answer_hit("信用卡产品受到严格的监管。", [span])
+    assert answer_hit("信用卡产品受到严格的监管。", ["无关的句子", "信用卡产品受到严格的监管"])
+
+
+def test_conversation_file_errors_name_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    good = {"id": "a", "turns": [{"q": "问题一"}, {"q": "那呢?", "kind": "followup", "answers": ["答案"]}]}
+    path.write_text(json.dumps(good, ensure_ascii=False) + "\n", encoding="utf-8")
+    (case,) = load_conversations(path)
+    assert case.split == "dev" and case.turns[1].kind == "followup"
+    for bad, message in [({"turns": [{"q": "只有一轮"}]}, "at least two turns"),
+                         ({"turns": [{"q": "一"}, {"q": "二", "kind": "maybe", "answers": ["x"]}]}, "kind 'maybe'"),
+                         ({"turns": [{"q": "一"}, {"q": "二", "kind": "followup"}]}, "no expected answers"),
+                         ({"q": "no turns"}, "expected a JSON object")]:
+        path.write_text(json.dumps(good) + "\n" + json.dumps(bad, ensure_ascii=False) + "\n", encoding="utf-8")
+        with pytest.raises(ValueError, match=f"c.jsonl:2: .*{message}"):
+            load_conversations(path)
+
+
+def test_the_shipped_conversation_set_is_well_formed() -> None:
+    cases = load_conversations(Path(__file__).resolve().parents[2] / "eval" / "conversations.jsonl")
+    kinds = [t.kind for c in cases for t in c.turns[1:]]
+    assert len(cases) >= 20 and kinds.count("followup") >= 20 and "switch" in kinds and "offtopic" in kinds
+    assert {c.split for c in cases} == {"dev", "held"}
+
+
+def test_document_reproduces_its_passages(seed_engine: Engine) -> None:
+    doc = seed_engine.document("credit-card-product-manager")
+    assert doc is not None and doc.title == "如何成为信用卡产品经理" and doc.url.startswith("https://")
+    assert doc.passages and all(doc.text[p.char_start:p.char_end] == p.text for p in doc.passages)
+    assert {p.section for p in doc.passages} <= {s.title for s in doc.sections}
+    assert doc.to_dict()["passages"][0]["passage_id"] == doc.passages[0].passage_id
+    assert seed_engine.document("no-such-article") is None
