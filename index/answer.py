@@ -3,79 +3,112 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
-import numpy as np
-
-from index.confidence import term_coverage
+from index.question_kind import INTERROGATIVE, QuestionKind, cue_strength, question_kind
 from index.searcher import Searcher
+from index.text_match import bigrams
 from index.types import Answer, Citation, Hit, Quote, SearchResult
 from ingest.chunking import sentence_spans
 
 NOT_COVERED = "文章中没有找到相关内容。"
-_MAX_QUOTES = 2
-_PASSAGES_FOR_ANSWER = 3
+
+
+@dataclass(frozen=True)
+class AnswerParams:
+    """How the answer is chosen among the sentences of the best passages (docs/quality.md has the sweep).
+
+    Each sentence scores by how much of the question it shares (character bigrams of the question's topic
+    words, the sentence's section heading counting as part of it), by the cue words of the kind of
+    answer asked for (a list, a reason, a way), and by the rank of its passage. The answer is the best
+    sentence and the one after it in the same passage: in these articles a sentence that restates the
+    topic ("…需要具备X能力") is most often followed by the one that defines or explains it ("X包括…").
+    """
+
+    passages: int = 3
+    overlap_weight: float = 1.0
+    cue_weight: float = 0.15
+    rank_prior: tuple[float, ...] = (1.0, 0.7, 0.5)
+    rank_weight: float = 0.2
+    sentences: int = 2
+    min_chars: int = 6
+
+    def __post_init__(self) -> None:
+        if self.passages < 1 or self.sentences < 1:
+            raise ValueError(f"passages and sentences must be ≥ 1, got {self.passages} and {self.sentences}")
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    hit: int
+    start: int
+    end: int
+    score: float
 
 
 def answer_question(searcher: Searcher, question: str, top_k: int = 5,
-                    doc_ids: list[str] | None = None) -> Answer:
-    """Search, then quote the best one or two sentences; `answerable` is False when nothing covers it."""
+                    doc_ids: list[str] | None = None, params: AnswerParams | None = None) -> Answer:
+    """Search, then quote the sentences that answer; `answerable` is False when nothing covers it."""
     started = time.perf_counter()
     result = searcher.search(question, top_k=top_k, doc_ids=doc_ids)
-    return compose_answer(searcher, result, started)
+    return compose_answer(searcher, result, started, params=params)
 
 
 def compose_answer(searcher: Searcher, result: SearchResult, started: float | None = None,
-                   question: str | None = None) -> Answer:
+                   question: str | None = None, params: AnswerParams | None = None) -> Answer:
     """The extractive answer to `question` (default: the query searched) from a search's result.
 
-    Callers that search differently (a follow-up searched with its conversation) hand their result here."""
+    Callers that search differently (a follow-up searched with its conversation) hand their result here.
+    Nothing is embedded: the answer costs a few milliseconds on top of the search."""
     started = time.perf_counter() if started is None else started
     asked = question or result.query
     if result.low_confidence or not result.hits:
         return Answer(asked, NOT_COVERED, False, [], result.hits, _ms(started), result.index_version)
-    quotes = best_sentences(searcher, asked, result.hits[:_PASSAGES_FOR_ANSWER])
+    quotes = best_sentences(asked, result.hits, params or AnswerParams())
     text = "".join(q.text for q in quotes)
     return Answer(asked, text, True, quotes, result.hits, _ms(started), result.index_version)
 
 
-def best_sentences(searcher: Searcher, question: str, hits: list[Hit]) -> list[Quote]:
-    """Score each sentence by meaning (embedding) and by the question's rare terms; keep the best,
-    plus its neighbour in the same passage when that one scores nearly as well."""
-    seg = searcher.segmenter
-    q_terms = seg.tokenize(question)
-    candidates: list[tuple[int, int, int]] = []  # (hit index, start, end) within hit.text
+def best_sentences(question: str, hits: list[Hit], params: AnswerParams) -> list[Quote]:
+    """The best sentence of the first `params.passages` hits and the sentences after it, as quotes."""
+    hits = hits[: params.passages]
+    kind = question_kind(question)
+    topic = bigrams(INTERROGATIVE.sub(" ", question)) or bigrams(question)
+    per_hit: list[list[_Sentence]] = []
     for h_i, hit in enumerate(hits):
+        heading = bigrams(hit.citation.section)
+        prior = params.rank_prior[min(h_i, len(params.rank_prior) - 1)]
+        scored = []
         for s, e in sentence_spans(hit.text):
-            if e - s >= 6 or len(hits) == 1:
-                candidates.append((h_i, s, e))
+            text = hit.text[s:e]
+            if e - s < params.min_chars and len(hits) > 1:
+                continue
+            scored.append(_Sentence(h_i, s, e, _score(text, heading, topic, kind, prior, params)))
+        per_hit.append(scored)
+    candidates = [s for sentences in per_hit for s in sentences]
     if not candidates:
-        candidates = [(0, 0, len(hits[0].text))]
-    texts = [hits[h].text[s:e] for h, s, e in candidates]
-    qvec = searcher.query_vector(question)
-    dense = searcher.embedder.embed_passages(texts) @ qvec
-    lexical = np.array([term_coverage(q_terms, set(seg.tokenize(t)), seg.weight) for t in texts])
-    rank_prior = np.array([1.0 - 0.1 * h for h, _, _ in candidates])
-    score = 0.5 * _scale(dense) + 0.35 * lexical + 0.15 * rank_prior
-    best = int(np.argmax(score))
-    chosen = [best]
-    h_best = candidates[best][0]
-    for j in (best + 1, best - 1):
-        if 0 <= j < len(candidates) and candidates[j][0] == h_best and score[j] >= score[best] - 0.08:
-            chosen.append(j)
-            break
-    chosen.sort()
-    return [_quote(hits[candidates[j][0]], candidates[j][1], candidates[j][2]) for j in chosen[:_MAX_QUOTES]]
+        return [_quote(hits[0], 0, len(hits[0].text))]
+    best = max(candidates, key=lambda s: s.score)
+    run = per_hit[best.hit]
+    i = run.index(best)
+    # The best sentence and those after it; at a passage's end, the ones before it.
+    lo = max(0, min(i, len(run) - params.sentences))
+    chosen = run[lo : lo + params.sentences]
+    return [_quote(hits[best.hit], s.start, s.end) for s in chosen]
+
+
+def _score(text: str, heading: set[str], topic: set[str], kind: QuestionKind, prior: float,
+           params: AnswerParams) -> float:
+    if text.rstrip().endswith(("?", "？")):
+        return -1.0  # a question in the text (an FAQ's) is never its own answer
+    overlap = len(topic & (bigrams(text) | heading)) / len(topic) if topic else 0.0
+    return params.overlap_weight * overlap + params.cue_weight * cue_strength(kind, text) + params.rank_weight * prior
 
 
 def _quote(hit: Hit, start: int, end: int) -> Quote:
     c = hit.citation
     cite = Citation(c.doc_id, c.title, c.url, c.section, c.paragraph, c.char_start + start, c.char_start + end)
     return Quote(hit.text[start:end], cite, hit.passage_id)
-
-
-def _scale(x: np.ndarray) -> np.ndarray:
-    lo, hi = float(x.min()), float(x.max())
-    return (x - lo) / (hi - lo) if hi - lo > 1e-9 else np.ones_like(x)
 
 
 def _ms(started: float) -> float:

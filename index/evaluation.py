@@ -5,26 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from index.answer import AnswerParams, compose_answer
 from index.searcher import Searcher, SearchParams
+from index.text_match import bigram_recall, squash
 from ingest.blocks import Block, build_article
 
 if TYPE_CHECKING:  # the engine imports the gate, which imports this module
     from index.engine import Engine
-
-_STRIP = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-def squash(text: str) -> str:
-    """Text without punctuation or spaces, half-width and lower-cased, for span containment."""
-    return _STRIP.sub("", unicodedata.normalize("NFKC", text)).lower()
-
 
 @dataclass(frozen=True)
 class Question:
@@ -50,9 +42,14 @@ def load_questions(path: Path) -> list[Question]:
     return out
 
 
+ANSWER_HIT_RECALL = 0.6  # the expected span's character-bigram recall in the answer that counts as a hit
+
+
 def evaluate_questions(searcher: Searcher, questions: list[Question], k: int = 10,
-                       params: SearchParams | None = None) -> dict[str, Any]:
-    """hit@1, hit@5, MRR@k over answerable questions; precision/recall of low_confidence for ood ones."""
+                       params: SearchParams | None = None, text_of: Callable[[str], str] | None = None,
+                       answer_params: AnswerParams | None = None) -> dict[str, Any]:
+    """hit@1, hit@5, MRR@k over answerable questions; precision/recall of low_confidence for ood ones;
+    and the answer metrics of `/ask` on the same questions (see `answer_metrics`)."""
     hits1 = hits5 = 0
     rr = 0.0
     flagged_ood = flagged_answerable = 0
@@ -89,7 +86,50 @@ def evaluate_questions(searcher: Searcher, questions: list[Question], k: int = 1
         "ood_recall": round(flagged_ood / len(ood), 4) if ood else None,
         "ood_precision": round(flagged_ood / flagged, 4) if flagged else None,
         "answerable_flagged": flagged_answerable,
+        **answer_metrics(searcher, questions, params, text_of, answer_params),
         "per_question": per_question,
+    }
+
+
+def answer_metrics(searcher: Searcher, questions: list[Question], params: SearchParams | None = None,
+                   text_of: Callable[[str], str] | None = None,
+                   answer_params: AnswerParams | None = None) -> dict[str, Any]:
+    """What `/ask` (top 5) answers: answer-hit (an expected span's character-bigram recall in the answer
+    ≥ 0.6, punctuation and spaces removed) and answered rate over answerable questions, the share of
+    off-topic questions answered "not covered", the share of quotes exact at their offsets (when
+    `text_of` gives an article's text) and the answer's median length in characters."""
+    answerable = [q for q in questions if not q.ood]
+    ood = [q for q in questions if q.ood]
+    hit = answered = ood_refused = 0
+    quotes = exact = 0
+    lengths: list[int] = []
+    misses: list[dict[str, Any]] = []
+    for q in questions:
+        answer = compose_answer(searcher, searcher.search(q.q, top_k=5, params=params), params=answer_params)
+        if q.ood:
+            ood_refused += not answer.answerable
+            continue
+        answered += answer.answerable
+        recall = max(bigram_recall(a, answer.answer) for a in q.answers) if answer.answerable else 0.0
+        hit += recall >= ANSWER_HIT_RECALL
+        if answer.answerable:
+            lengths.append(len(answer.answer))
+        if recall < ANSWER_HIT_RECALL:
+            misses.append({"id": q.id, "q": q.q, "answer": answer.answer, "recall": round(recall, 3)})
+        if text_of is not None:
+            for quote in answer.quotes:
+                quotes += 1
+                c = quote.citation
+                exact += text_of(c.doc_id)[c.char_start : c.char_end] == quote.text
+    n = max(len(answerable), 1)
+    lengths.sort()
+    return {
+        "answer_hit": round(hit / n, 4),
+        "answered": round(answered / n, 4),
+        "ood_not_covered": round(ood_refused / len(ood), 4) if ood else None,
+        "quotes_exact": round(exact / quotes, 4) if quotes else None,
+        "answer_chars_median": lengths[len(lengths) // 2] if lengths else 0,
+        "answer_misses": misses,
     }
 
 
@@ -146,8 +186,14 @@ def _row_id(d: dict[str, Any]) -> str:
     raise ValueError(f"BEIR row without an _id or id field: {str(d)[:80]}")
 
 
+# Bumped whenever the articles built from BEIR rows change, so a cached index is not reused across it
+# (2: rows without a title get no heading; before, their id was embedded as one).
+BEIR_ARTICLES_VERSION = 2
+
+
 def corpus_hash(folder: Path) -> str:
-    h = hashlib.sha256()
+    """Cache key of a BEIR folder's index: its corpus file and how articles are built from it."""
+    h = hashlib.sha256(f"beir-articles-v{BEIR_ARTICLES_VERSION}\n".encode())
     with open(folder / "corpus.jsonl", "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
@@ -161,8 +207,7 @@ def ingest_beir_corpus(engine: Engine, corpus: list[dict[str, Any]],
     todo = [d for d in corpus if _row_id(d) not in stored]
     articles = []
     for d in todo:
-        title = str(d.get("title") or "")
-        article = build_article(_row_id(d), title or _row_id(d), [Block(str(d["text"]))], source="beir")
+        article = build_article(_row_id(d), str(d.get("title") or ""), [Block(str(d["text"]))], source="beir")
         if article.text:
             articles.append(article)
     # Commit in slices so an interrupted run resumes where it stopped.

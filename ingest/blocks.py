@@ -45,7 +45,9 @@ def build_article(
     parts: list[str] = []
     sections: list[Section] = []
     pos = 0
-    open_title, open_kind, open_start = title or doc_id, "intro", 0
+    # The opening section is headed by the title only: an id is no heading, and would be embedded and
+    # keyword-indexed as context of every passage before the first heading (BEIR rows have no title).
+    open_title, open_kind, open_start = title, "intro", 0
     has_open_content = False
 
     def close(end: int) -> None:

@@ -1,0 +1,87 @@
+"""Answer selection: the sentence that answers (not the one that restates the topic), lists whole, exact quotes."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.answer import AnswerParams, best_sentences, compose_answer
+from index.question_kind import cue_strength, question_kind
+from index.types import Citation, Hit, SearchResult
+
+ARTICLE = (
+    "银行产品经理必备技能\n\n"
+    "十、领导力\n\n"
+    "银行产品经理需要具备出色的领导力,能够带领团队高效地完成任务。领导力包括团队管理能力、激励能力、决策能力等。\n\n"
+    "十七、情商\n\n"
+    "产品经理需要时刻关注团队的状态。情商高的人能够有效地处理人际关系,因为他们懂得换位思考。情商包括自我管理、社交能力、同理心等。"
+)
+
+
+def _hit(text: str, section: str, rank: int = 0) -> Hit:
+    start = ARTICLE.index(text)
+    cite = Citation("doc", "银行产品经理必备技能", "https://example.com/a", section, 1, start, start + len(text))
+    return Hit(f"doc:{rank}", "doc", 1.0 - rank * 0.1, text, cite)
+
+
+LEADERSHIP = _hit(ARTICLE.split("\n\n")[2], "十、领导力")
+EQ = _hit(ARTICLE.split("\n\n")[4], "十七、情商", rank=1)
+
+
+def _answer(question: str, hits: list[Hit], params: AnswerParams | None = None) -> str:
+    return "".join(q.text for q in best_sentences(question, hits, params or AnswerParams()))
+
+
+def test_list_question_gets_the_defining_sentence() -> None:
+    answer = _answer("领导力包括哪些方面?", [LEADERSHIP, EQ])
+    assert "领导力包括团队管理能力、激励能力、决策能力等。" in answer
+
+
+def test_one_sentence_answer_prefers_the_list_over_the_restatement() -> None:
+    answer = _answer("领导力包括哪些方面?", [LEADERSHIP, EQ], AnswerParams(sentences=1))
+    assert answer == "领导力包括团队管理能力、激励能力、决策能力等。"
+
+
+def test_reason_question_gets_the_reason() -> None:
+    answer = _answer("情商高为什么能处理好人际关系?", [EQ, LEADERSHIP], AnswerParams(sentences=1))
+    assert answer == "情商高的人能够有效地处理人际关系,因为他们懂得换位思考。"
+
+
+def test_a_weaker_passage_with_the_answer_beats_a_generic_top_passage() -> None:
+    # The first passage shares only generic words; the answer stands in the second one.
+    answer = _answer("情商包括什么?", [LEADERSHIP, EQ], AnswerParams(sentences=1))
+    assert answer == "情商包括自我管理、社交能力、同理心等。"
+
+
+def test_quotes_are_exact_at_their_offsets() -> None:
+    quotes = best_sentences("情商包括什么?", [EQ, LEADERSHIP], AnswerParams())
+    assert len(quotes) == 2
+    for q in quotes:
+        assert ARTICLE[q.citation.char_start : q.citation.char_end] == q.text
+        assert q.citation.section == "十七、情商"
+
+
+def test_faq_questions_are_never_the_answer() -> None:
+    text = "Q1: 联名卡有什么好处?\nA1: 联名卡可以在合作商户享受积分。"
+    faq = Hit("f", "doc", 1.0, text, Citation("doc", "t", "", "Q1: 联名卡有什么好处?", 1, 0, len(text)))
+    quotes = best_sentences("联名卡有什么好处?", [faq, EQ], AnswerParams(sentences=1))
+    assert quotes[0].text == "A1: 联名卡可以在合作商户享受积分。"
+
+
+def test_not_covered_answer_has_no_quotes() -> None:
+    result = SearchResult("明天会下雨吗?", [EQ], True, 1.0, "000001", 0.1)
+    answer = compose_answer(None, result)  # type: ignore[arg-type]  # no search is run for a refused result
+    assert not answer.answerable and answer.quotes == [] and answer.answer == "文章中没有找到相关内容。"
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("领导力包括哪些方面?", "list"), ("信用卡都有哪几种?", "list"), ("为什么要懂金融法规?", "reason"),
+    ("懂法规有什么好处?", "reason"), ("怎样提升客户的使用体验?", "how"), ("信用卡产品经理的职责是什么?", "fact"),
+])
+def test_question_kind(question: str, kind: str) -> None:
+    assert question_kind(question) == kind
+
+
+def test_cue_strength_counts_list_marks() -> None:
+    assert cue_strength("list", "包括甲、乙、丙等") == 1.0
+    assert cue_strength("list", "产品经理需要关注市场") == 0.0
+    assert cue_strength("fact", "包括甲、乙") == 0.0
