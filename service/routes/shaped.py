@@ -41,6 +41,9 @@ def shaped_route(shape: Shape) -> type[APIRoute]:
                 except RequestValidationError as exc:
                     raise shape(422, validation_message(exc), "validation") from exc
                 except HTTPException as exc:
+                    if exc.status_code == 400:  # a body FastAPI cannot parse is bad input like any other
+                        raise shape(422, f"malformed request body ({exc.detail}): send UTF-8 JSON",
+                                    "validation") from exc
                     what = "http"
                     if exc.status_code == 401:
                         what = "missing_key"

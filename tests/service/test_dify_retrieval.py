@@ -141,3 +141,9 @@ def test_lone_surrogate_is_refused_in_dify_shape(api: Api) -> None:
             b'"retrieval_setting": {"top_k": 3, "score_threshold": 0.0}}'))
     assert r.status_code == 422
     assert r.json()["error_code"] == 422 and "lone surrogate" in r.json()["error_msg"]
+
+
+def test_undecodable_body_is_a_422_in_dify_shape(api: Api) -> None:
+    with api.client() as c:
+        r = c.post("/retrieval", headers=DIFY, content=b"\xff\xfe{\x13[E")
+    assert r.status_code == 422 and r.json()["error_code"] == 422 and r.json()["error_msg"]
