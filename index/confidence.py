@@ -20,11 +20,18 @@ class ConfidenceParams:
       compressed into 0.7–0.95, so only near-paraphrases get there).
     - `crosslingual_threshold`: for queries none of whose terms the corpus knows and that contain
       no Chinese (an English question over Chinese articles), the cosine decides alone.
+    - `support_coverage` / `support_margin`: a question worded unlike the text (a reader's paraphrase
+      shares fewer words) is covered when it shares at least some of its terms and its best cosine
+      stands `support_margin` above the index's background: the median best cosine of everyday
+      questions about nothing the articles cover (index/background.py), so the margin means the
+      same for another model or corpus.
     """
 
     coverage_threshold: float = 0.5
     dense_threshold: float = 0.93
     crosslingual_threshold: float = 0.78
+    support_coverage: float = 0.15
+    support_margin: float = 0.065
 
 
 def term_coverage(query_terms: Collection[str], passage_terms: Collection[str],
@@ -45,9 +52,17 @@ def _ramp(value: float, threshold: float, low: float, high: float) -> float:
 
 
 def confidence(query: str, coverage: float, dense_top: float, known_terms: int,
-               params: ConfidenceParams) -> float:
-    """A score in [0, 1]; below 0.5 means the articles probably don't cover the query."""
+               params: ConfidenceParams, background: float | None = None) -> float:
+    """A score in [0, 1]; below 0.5 means the articles probably don't cover the query.
+
+    `background` is the index's background cosine; without it the paraphrase rule is off."""
     d = _ramp(dense_top, params.dense_threshold, params.dense_threshold - 0.1, 1.0)
     if known_terms == 0 and not _CJK.search(query):
         return _ramp(dense_top, params.crosslingual_threshold, params.crosslingual_threshold - 0.1, 1.0)
-    return max(_ramp(coverage, params.coverage_threshold, 0.0, 1.0), d)
+    score = max(_ramp(coverage, params.coverage_threshold, 0.0, 1.0), d)
+    if background is not None:
+        margin = dense_top - background
+        support = min(_ramp(coverage, params.support_coverage, 0.0, params.coverage_threshold),
+                      _ramp(margin, params.support_margin, params.support_margin - 0.05, params.support_margin + 0.1))
+        score = max(score, support)
+    return score

@@ -219,6 +219,46 @@ def ingest_beir_corpus(engine: Engine, corpus: list[dict[str, Any]],
         engine.indexer.publish()
 
 
+def load_beir_answers(folder: Path) -> dict[str, list[str]] | None:
+    """{query id: gold answer strings} from a BEIR folder's answers.jsonl, or None when it has none."""
+    path = folder / "answers.jsonl"
+    if not path.exists():
+        return None
+    out: dict[str, list[str]] = {}
+    for n, d in enumerate(_jsonl(path), 1):
+        answers = d.get("answers")
+        if not isinstance(answers, list) or "id" not in d:
+            raise ValueError(f"{path}:{n}: expected {{\"id\": ..., \"answers\": [str, ...]}}")
+        out[str(d["id"])] = [str(a) for a in answers if str(a).strip()]
+    return out
+
+
+def evaluate_beir_answers(searcher: Searcher, queries: dict[str, str], answers: dict[str, list[str]],
+                          params: SearchParams | None = None,
+                          answer_params: AnswerParams | None = None) -> dict[str, Any]:
+    """The share of questions whose `/ask` answer contains a gold answer string (punctuation and spaces
+    removed), the share whose top 5 passages do (the ceiling retrieval leaves), and the share answered."""
+    contains = ceiling = answered = n = 0
+    lengths: list[int] = []
+    for qid, gold in answers.items():
+        if qid not in queries or not gold:
+            continue
+        n += 1
+        result = searcher.search(queries[qid], top_k=5, params=params)
+        answer = compose_answer(searcher, result, params=answer_params)
+        wanted = [squash(g) for g in gold]
+        answered += answer.answerable
+        if answer.answerable:
+            lengths.append(len(answer.answer))
+            contains += any(w in squash(answer.answer) for w in wanted)
+        ceiling += any(w in squash(h.text) for h in result.hits for w in wanted)
+    lengths.sort()
+    m = max(n, 1)
+    return {"answer_contains": round(contains / m, 4), "top5_contains": round(ceiling / m, 4),
+            "of_ceiling": round(contains / ceiling, 4) if ceiling else None, "answered": round(answered / m, 4),
+            "answer_chars_median": lengths[len(lengths) // 2] if lengths else 0, "answer_queries": n}
+
+
 def _dcg(rels: list[int]) -> float:
     return sum((2**r - 1) / math.log2(i + 2) for i, r in enumerate(rels))
 

@@ -12,6 +12,7 @@ from threading import Lock
 import numpy as np
 
 from index.backend import SearchIndex
+from index.background import background_similarity
 from index.confidence import ConfidenceParams, confidence, term_coverage
 from index.fusion import FusionParams, fuse
 from index.highlight import highlight_spans
@@ -83,6 +84,7 @@ class Searcher:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = Lock()
+        self._background: float | None = None
 
     @property
     def snapshot(self) -> Snapshot:
@@ -161,7 +163,14 @@ class Searcher:
             top = found[0]
         cov = term_coverage(ranking.terms, set(top.tokens.split()), self.segmenter.weight)
         known = len(self.index.known(ranking.terms))
-        return confidence(query, cov, ranking.dense_top, known, (params or self.params).confidence)
+        background = self.background() if ranking.dense_top > 0 else None
+        return confidence(query, cov, ranking.dense_top, known, (params or self.params).confidence, background)
+
+    def background(self) -> float:
+        """The index's background cosine (index/background.py), computed once per loaded index."""
+        if self._background is None:
+            self._background = background_similarity(self.index, self.embedder)
+        return self._background
 
     def ranked_hits(self, ranking: Ranking, top_k: int) -> tuple[list[Hit], PassageRow | None]:
         """The top-k hits of a ranking built elsewhere (index/conversation.py fuses several legs),

@@ -20,6 +20,7 @@ from service.mcp_server import McpHttp, build_mcp
 from service.metrics import Metrics
 from service.reindex import ReindexJob
 from service.requestlog import REQUEST_ID_HEADER, RequestLogMiddleware
+from service.rewrite import rewrite_from
 from service.routes import dify, documents, feedback, health, openai_compat, reindex, search, stream
 from service.settings import Settings
 from service.state import ServiceState
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         log.info("malloc arenas capped at %d (MALLOC_ARENA_MAX; see docs/operations.md)", arenas)
     metrics = Metrics()
     state = ServiceState(settings=settings, metrics=metrics, reindex=ReindexJob(metrics), engine=engine)
-    mcp_http = McpHttp(build_mcp(lambda: engine_of(state)), settings)
+    mcp_http = McpHttp(build_mcp(lambda: engine_of(state), rewrite_from(settings)), settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -107,6 +108,7 @@ def _warm(engine: Engine) -> None:
     if callable(warm):
         warm()
     if engine.ready():
+        engine.searcher().background()  # the "not covered" baseline: a few probe embeddings, now
         log.info("index %s loaded from %s", engine.stats()["index_version"], engine.data_dir)
     else:
         log.warning("no index loaded from %s yet: run `articleqa ingest` or POST /reindex", engine.data_dir)

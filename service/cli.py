@@ -24,15 +24,17 @@ from index.evaluation import (
     compare_modes,
     corpus_hash,
     evaluate_beir,
+    evaluate_beir_answers,
     evaluate_questions,
     ingest_beir_corpus,
     load_beir,
+    load_beir_answers,
     load_questions,
 )
 from index.gate import GateRefused, question_gate
 from index.lock import LockTimeout
 from index.milvus_backend import MilvusBackend, verify_milvus
-from index.searcher import QueryError
+from index.searcher import QueryError, SearchParams
 from index.snapshot import SnapshotError
 from index.verify import verify_data_dir
 from service.rewrite import rewrite_from
@@ -243,15 +245,19 @@ def evaluate(
         engine = _ready_engine(data_dir)
         qs = load_questions(questions)
         searcher = engine.searcher()
-        out = compare_modes(lambda p: evaluate_questions(searcher, qs, params=p), engine.search_params)
+        out = compare_modes(lambda p: evaluate_questions(searcher, qs, params=p, text_of=_article_text(engine)),
+                            engine.search_params)
         if not as_json:
             for mode, r in out.items():
                 typer.echo(f"{mode:7s} hit@1 {r['hit@1']:.3f}  hit@5 {r['hit@5']:.3f}  MRR {r['mrr@10']:.3f}  "
                            f"ood recall {r['ood_recall']}  ood precision {r['ood_precision']}  "
-                           f"answerable flagged {r['answerable_flagged']}")
+                           f"answerable flagged {r['answerable_flagged']}  |  answer-hit {r['answer_hit']:.3f}  "
+                           f"answered {r['answered']:.3f}  quotes exact {r['quotes_exact']}  "
+                           f"answer chars {r['answer_chars_median']}")
             return
         for r in out.values():
             r.pop("per_question", None)
+            r.pop("answer_misses", None)
         _print_json({**out["hybrid"], "bm25": out["bm25"], "dense": out["dense"]})
         return
     assert beir is not None
@@ -265,13 +271,33 @@ def evaluate(
     finally:
         bars.close()
     searcher = engine.searcher()
-    res = compare_modes(lambda p: evaluate_beir(searcher, queries, qrels, params=p), engine.search_params)
+    try:
+        gold = load_beir_answers(beir)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+
+    def run(p: SearchParams) -> dict[str, Any]:
+        out = evaluate_beir(searcher, queries, qrels, params=p)
+        return {**out, **evaluate_beir_answers(searcher, queries, gold, params=p)} if gold else out
+
+    res = compare_modes(run, engine.search_params)
     if as_json:
         _print_json({**res["hybrid"], "bm25": res["bm25"], "dense": res["dense"], "cache": str(folder)})
     else:
         for mode, r in res.items():
+            answers = (f"  |  answer contains {r['answer_contains']:.4f} of top-5 {r['top5_contains']:.4f}  "
+                       f"answered {r['answered']:.4f}" if gold else "")
             typer.echo(f"{mode:7s} nDCG@10 {r['ndcg@10']:.4f}  Recall@10 {r['recall@10']:.4f}  "
-                       f"Recall@100 {r['recall@100']:.4f}  MRR@10 {r['mrr@10']:.4f}  ({r['queries']} queries)")
+                       f"Recall@100 {r['recall@100']:.4f}  MRR@10 {r['mrr@10']:.4f}  ({r['queries']} queries)"
+                       + answers)
+
+
+def _article_text(engine: Engine) -> Callable[[str], str]:
+    """doc_id → the article's cleaned text, for checking that quotes are exact at their offsets."""
+    def text_of(doc_id: str) -> str:
+        document = engine.document(doc_id)
+        return document.text if document is not None else ""
+    return text_of
 
 
 def _eval_conversations(engine: Engine, path: Path, settings: Settings, as_json: bool) -> None:
@@ -476,10 +502,12 @@ def mcp(data_dir: DataDir = None) -> None:
     import anyio
 
     from service.mcp_server import build_mcp
+    from service.rewrite import rewrite_from
 
-    engine = build_engine(_settings(data_dir))
+    settings = _settings(data_dir)
+    engine = build_engine(settings)
     try:
-        anyio.run(build_mcp(lambda: engine).run_stdio_async)
+        anyio.run(build_mcp(lambda: engine, rewrite_from(settings)).run_stdio_async)
     finally:
         engine.close()
 
