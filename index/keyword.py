@@ -30,6 +30,8 @@ class KeywordIndex:
     def build(cls, tokens: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> KeywordIndex:
         if not tokens:
             return cls(None, 0, k1, b)
+        if not any(tokens):  # rows without a single term (an article of punctuation): bm25s has no vocabulary
+            return cls(None, len(tokens), k1, b)
         bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
         bm25.index([list(t) for t in tokens], show_progress=False)
         return cls(bm25, len(tokens), k1, b)
@@ -84,7 +86,8 @@ class KeywordIndex:
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "keyword.json").write_text(
-            json.dumps({"size": self._size, "k1": self.k1, "b": self.b}, ensure_ascii=False), encoding="utf-8"
+            json.dumps({"size": self._size, "k1": self.k1, "b": self.b, "terms": self._bm25 is not None},
+                       ensure_ascii=False), encoding="utf-8"
         )
         if self._bm25 is not None:
             self._bm25.save(str(folder), show_progress=False)
@@ -93,6 +96,6 @@ class KeywordIndex:
     def load(cls, folder: Path) -> KeywordIndex:
         info = json.loads((folder / "keyword.json").read_text(encoding="utf-8"))
         bm25 = None
-        if info["size"]:
+        if info["size"] and info.get("terms", True):
             bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
         return cls(bm25, int(info["size"]), float(info["k1"]), float(info["b"]))

@@ -20,7 +20,7 @@ def _with_watch(state: ServiceState, job: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
-@router.post("/reindex", status_code=202, response_model=ReindexStatus, responses=errors(409),
+@router.post("/reindex", status_code=202, response_model=ReindexStatus, responses=errors(409, 422),
              summary="Start a re-index from the corpus folder (incremental; {\"full\": true} rebuilds)")
 def start_reindex(request: Request, response: Response, engine: Annotated[Engine, Depends(get_engine)],
                   body: Annotated[ReindexRequest | None, Body()] = None) -> dict[str, Any]:
