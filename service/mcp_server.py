@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 from typing_extensions import TypedDict
 
+from index.conversation import MAX_TURNS, HistoryError, Rewrite, Turn
 from index.engine import Engine, NotReady
 from index.relevance import hit_relevance
 from index.searcher import MAX_QUERY_CHARS, MAX_TOP_K
@@ -34,7 +35,7 @@ INSTRUCTIONS = (
 class ChatTurn(TypedDict):
     """One earlier message: role `user` or `assistant`, and its text."""
 
-    role: str
+    role: Literal["user", "assistant"]
     content: str
 
 
@@ -44,12 +45,15 @@ def _run(call: Callable[[], Any]) -> Any:
         return call()
     except NotReady as exc:
         raise ToolError(f"no index loaded yet: {exc}") from exc
+    except HistoryError as exc:
+        raise ToolError(f"history: {exc}") from exc
     except core_errors() as exc:
         raise ToolError(detail_for(exc)) from exc
 
 
-def build_mcp(get_engine: Callable[[], Engine]) -> MCPServer:
-    """The server; `get_engine` gives the engine at call time (the API builds it at startup)."""
+def build_mcp(get_engine: Callable[[], Engine], rewrite: Rewrite | None = None) -> MCPServer:
+    """The server; `get_engine` gives the engine at call time (the API builds it at startup); `rewrite` reads
+    follow-ups with an LLM when one is configured, as /ask does."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     server = MCPServer("articleqa", title="articleqa 中文文章问答", instructions=INSTRUCTIONS, version="0.1.0",
@@ -90,12 +94,14 @@ def build_mcp(get_engine: Callable[[], Engine]) -> MCPServer:
     def ask(
         question: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="问题 / the question")],
         history: Annotated[list[ChatTurn] | None, Field(
-            max_length=20, description="之前的对话 / earlier turns [{role: user|assistant, content}]")] = None,
+            max_length=MAX_TURNS, description="之前的对话 / earlier turns [{role: user|assistant, content}]")] = None,
     ) -> dict[str, Any]:
         engine = engine_now()
-        answer = _run(lambda: engine.ask(question))
+        turns = [Turn(t["role"], t["content"]) for t in history or []]
+        answer = _run(lambda: engine.ask(question, history=turns, rewrite=rewrite))
         return {"question": answer.question, "answer": "".join(marked_pieces(answer)),
                 "answerable": answer.answerable, "references": quote_references(answer),
+                "followup": answer.followup, "searched_query": answer.searched_query or answer.question,
                 "index_version": answer.index_version}
 
     @server.tool(name="list_documents", description=(

@@ -543,6 +543,10 @@ class ChatCompletion(_Out):
     model: str
     choices: list[ChatChoice]
     references: list[Reference]
+    followup: bool = Field(False, description="true when the question was read as a follow-up of the earlier "
+                                              "messages")
+    searched_query: str = Field("", description="what retrieval ran on: the question, or the follow-up read "
+                                                "in its context")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": "chatcmpl-3f2a9c", "object": "chat.completion", "created": 1767225600, "model": "articleqa",

@@ -13,6 +13,7 @@ import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
+from index.conversation import MAX_TURN_CHARS, MAX_TURNS, HistoryError, Turn
 from index.engine import Engine
 from index.types import Answer
 from service.auth import require_read
@@ -21,6 +22,7 @@ from service.errors import ShapedError
 from service.grounded import build_messages, says_not_covered
 from service.llm import LlmError, stream_chat
 from service.models import ChatCompletion, ChatCompletionRequest, ModelList, OpenAIError
+from service.rewrite import rewrite_from
 from service.routes.shaped import shaped_route
 from service.settings import Settings
 from service.state import get_engine, get_state
@@ -72,7 +74,7 @@ def list_models(request: Request) -> dict[str, Any]:
 
 _STREAM_DOC = """With `"stream": true` the answer comes as server-sent events in OpenAI's format:
 `data: {"object": "chat.completion.chunk", "choices": [{"delta": {"content": "…"}}]}` chunks, a last chunk
-with `"finish_reason": "stop"` and the top-level `references`, then `data: [DONE]`."""
+with `"finish_reason": "stop"`, the top-level `references`, `followup` and `searched_query`, then `data: [DONE]`."""
 
 
 @router.post("/chat/completions", response_model=ChatCompletion,
@@ -86,15 +88,20 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
     if body.model not in model_ids(state.settings):
         raise openai_error(404, f"the model {body.model!r} does not exist here; GET /v1/models lists "
                                 f"{', '.join(model_ids(state.settings))}", code="model_not_found")
-    question, _history = split_messages(body)  # history: wired when Engine.ask takes it
+    question, history = split_messages(body)
+    rewrite = rewrite_from(state.settings)
     started = time.perf_counter()
-    answer = await anyio.to_thread.run_sync(
-        lambda: engine.ask(question, top_k=body.top_k, doc_ids=body.doc_ids))
+    try:
+        answer = await anyio.to_thread.run_sync(
+            lambda: engine.ask(question, top_k=body.top_k, doc_ids=body.doc_ids, history=history, rewrite=rewrite))
+    except HistoryError as exc:
+        raise openai_error(400, f"messages: {exc}", code="invalid_history") from exc
     state.metrics.search.labels("chat").observe(time.perf_counter() - started)
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     pieces = _pieces(answer, body.model, state.settings)
+    reading = {"followup": answer.followup, "searched_query": answer.searched_query or answer.question}
     if body.stream:
-        return StreamingResponse(_chunks(cid, body.model, pieces), media_type="text/event-stream",
+        return StreamingResponse(_chunks(cid, body.model, pieces, reading), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     parts: list[str] = []
     references: list[dict[str, Any]] = []
@@ -106,18 +113,19 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
     return {"id": cid, "object": "chat.completion", "created": int(time.time()), "model": body.model,
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": "".join(parts)}}],
-            "references": references}
+            "references": references, **reading}
 
 
-def split_messages(body: ChatCompletionRequest) -> tuple[str, list[dict[str, str]]]:
-    """The last user message (the question) and the user/assistant turns before it (its history)."""
+def split_messages(body: ChatCompletionRequest) -> tuple[str, list[Turn]]:
+    """The last user message (the question) and the user/assistant turns before it (its history): the
+    last MAX_TURNS of them, each cut to MAX_TURN_CHARS (chat front ends send whole conversations)."""
     last = next((i for i in range(len(body.messages) - 1, -1, -1) if body.messages[i].role == "user"), None)
     if last is None:
         raise openai_error(400, "messages hold no user message: the last user message is the question",
                            code="no_user_message")
-    history = [{"role": m.role, "content": m.text()} for m in body.messages[:last]
+    history = [Turn(m.role, m.text()[:MAX_TURN_CHARS]) for m in body.messages[:last]
                if m.role in ("user", "assistant") and m.text().strip()]
-    return body.messages[last].text(), history
+    return body.messages[last].text(), history[-MAX_TURNS:]
 
 
 Piece = tuple[str, list[dict[str, Any]] | None]  # (text, None) … then ("", references) last
@@ -148,7 +156,8 @@ async def _pieces(answer: Answer, model: str, settings: Settings) -> AsyncIterat
     yield "", [] if says_not_covered(text) else generated_references(text, answer.hits)
 
 
-async def _chunks(cid: str, model: str, pieces: AsyncIterator[Piece]) -> AsyncIterator[str]:
+async def _chunks(cid: str, model: str, pieces: AsyncIterator[Piece],
+                  reading: dict[str, Any]) -> AsyncIterator[str]:
     created = int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
@@ -161,5 +170,5 @@ async def _chunks(cid: str, model: str, pieces: AsyncIterator[Piece]) -> AsyncIt
         if refs is None:
             yield chunk({"content": text})
         else:
-            yield chunk({}, "stop", references=refs)
+            yield chunk({}, "stop", references=refs, **reading)
     yield "data: [DONE]\n\n"

@@ -79,6 +79,12 @@ async def exercise(client: Client, http: httpx.Client, same_process: bool = True
     else:  # another process (which may load code edited since): quotes from the passages /ask retrieves
         assert {r["passage_id"] for r in answer["references"]} <= {p["passage_id"] for p in expected["passages"]}
 
+    earlier = [{"role": "user", "content": "信用卡产品经理要懂哪些金融知识?"},
+               {"role": "assistant", "content": "信用卡产品涉及的金融知识包括信用评分、利率计算、风险管理等。"}]
+    followup = (await client.call_tool("ask", {"question": "那法规呢?", "history": earlier})).structured_content
+    assert followup is not None and followup["followup"] is True and followup["searched_query"] != "那法规呢?"
+    assert answer["followup"] is False
+
     not_covered = (await client.call_tool("ask", {"question": "量子计算机的基本原理是什么?"})).structured_content
     assert not_covered is not None
     assert not_covered["answer"] == "文章中没有找到相关内容。" and not_covered["references"] == []
@@ -99,6 +105,8 @@ async def exercise(client: Client, http: httpx.Client, same_process: bool = True
         ("search_articles", {"query": "x" * 600}, "query"),
         ("ask", {"question": 42}, "question"),
         ("ask", {"question": COVERED, "history": [{"role": "user"}]}, "content"),
+        ("ask", {"question": COVERED, "history": [{"role": "system", "content": "x"}]}, "role"),
+        ("ask", {"question": COVERED, "history": [{"role": "user", "content": "  "}]}, "empty"),
         ("get_document", {"doc_id": "no-such-article"}, "no-such-article"),
     ]:
         bad = await client.call_tool(name, args)

@@ -193,3 +193,33 @@ def test_llm_failure_falls_back_to_the_extractive_answer(llm_chat: tuple[Api, Fa
     fake.mode = "ok"
     assert generated.choices[0].message.content == extractive.choices[0].message.content
     assert _extra(generated, "references") == _extra(extractive, "references")
+
+
+FIRST = "信用卡产品经理要懂哪些金融知识?"
+FOLLOWUP = "那法规呢?"
+HISTORY = [{"role": "user", "content": FIRST},
+           {"role": "assistant", "content": "信用卡产品涉及的金融知识包括信用评分、利率计算、风险管理等。"}]
+
+
+def test_earlier_messages_are_the_history_of_a_follow_up(oai: OpenAI, client: httpx.Client) -> None:
+    messages: list[Any] = [*HISTORY, {"role": "user", "content": FOLLOWUP}]
+    completion = oai.chat.completions.create(model="articleqa", messages=messages)
+    expected = client.post("/ask", json={"question": FOLLOWUP, "history": HISTORY}, headers=READ).json()
+    assert expected["followup"] is True
+    assert _extra(completion, "followup") is True
+    assert _extra(completion, "searched_query") == expected["searched_query"] != FOLLOWUP
+    assert [r["passage_id"] for r in _extra(completion, "references")] == [
+        c["passage_id"] for c in expected["citations"]]
+    last = list(oai.chat.completions.create(model="articleqa", stream=True, messages=messages))[-1]
+    assert _extra(last, "followup") is True and _extra(last, "references") == _extra(completion, "references")
+    alone = oai.chat.completions.create(model="articleqa", messages=[{"role": "user", "content": FOLLOWUP}])
+    assert _extra(alone, "followup") is False and _extra(alone, "searched_query") == FOLLOWUP
+
+
+def test_a_long_conversation_is_cut_to_the_history_limit(oai: OpenAI) -> None:
+    # 25 messages of 4,100 characters: over both core limits (20 turns, 4,000 characters), under the body cap
+    turns: list[Any] = [{"role": "user" if i % 2 == 0 else "assistant", "content": "card " * 820}
+                        for i in range(25)]
+    completion = oai.chat.completions.create(model="articleqa",
+                                             messages=[*turns, {"role": "user", "content": COVERED}])
+    assert completion.choices[0].finish_reason == "stop" and completion.choices[0].message.content
