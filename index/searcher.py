@@ -107,6 +107,11 @@ class Searcher:
                 self._cache.popitem(last=False)
         return vec
 
+    def clear_query_cache(self) -> None:
+        """Forget the cached query vectors (benchmarks time the query embedding this way)."""
+        with self._cache_lock:
+            self._cache.clear()
+
     def rank(self, query: str, n: int, doc_ids: Sequence[str] | None = None,
              params: SearchParams | None = None) -> Ranking:
         """All candidates of both retrievers (at most n each), best first; no limit on n, no validation."""
