@@ -22,7 +22,8 @@ def test_search_returns_cited_highlighted_hits(client: httpx.Client) -> None:
     hit = body["results"][0]
     assert set(hit) >= {"passage_id", "doc_id", "score", "text", "citation", "highlights"}
     cite = hit["citation"]
-    assert set(cite) == {"doc_id", "title", "url", "section", "paragraph", "char_start", "char_end"}
+    assert set(cite) == {"doc_id", "title", "url", "section", "paragraph", "char_start", "char_end", "page"}
+    assert cite["page"] is None  # pages only for PDF articles
     assert cite["doc_id"] == hit["doc_id"]
     assert cite["char_end"] - cite["char_start"] == len(hit["text"])
     assert hit["highlights"]

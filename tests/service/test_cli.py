@@ -43,7 +43,8 @@ def test_search_json_matches_the_api_shape(cli_data: Path) -> None:
     assert set(top) >= {"passage_id", "doc_id", "score", "text", "citation", "highlights"}
     assert "消费卡、商务卡、联名卡" in top["text"]
     c = top["citation"]
-    assert set(c) == {"doc_id", "title", "url", "section", "paragraph", "char_start", "char_end"}
+    assert set(c) == {"doc_id", "title", "url", "section", "paragraph", "char_start", "char_end", "page"}
+    assert c["page"] is None  # pages only for PDF articles
     article = (CORPUS / "credit-card-product-manager.txt").read_text(encoding="utf-8")
     assert c["url"] == "https://www.chuangxiangniao.com/p/669469.html" and c["url"] in article
     assert c["char_end"] - c["char_start"] == len(top["text"])
