@@ -10,9 +10,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.answer import compose_answer
+from index.evaluation import squash
 from index.searcher import QueryError, Ranking, Searcher, SearchParams, validate_query
 from index.segment import PassageRow
-from index.types import Answer, SearchResult
+from index.types import Answer, Hit, SearchResult
 
 ROLES = ("user", "assistant")
 MAX_TURNS = 20
@@ -20,6 +21,7 @@ MAX_TURN_CHARS = 4000
 CONTEXT_TURNS = 3  # earlier user questions a chain of follow-ups may lean on
 LITERAL_WEIGHT = 0.35  # the follow-up as typed, against the question read in its context
 ANSWER_PASSAGES_FOLLOWUP = 1  # passages a follow-up's answer quotes from
+MIN_REST_CHARS = 10  # what is left of a passage once the sentences already said are taken out
 SHORT_CHARS = 4  # a question of at most this many characters (punctuation left out) leans on the last one
 UBIQUITOUS_SHARE = 0.5  # a title term in more passages than this names no subject (产品 in a corpus of PMs)
 
@@ -65,6 +67,7 @@ class Reading:
     context: tuple[str, ...]  # earlier user questions it continues, oldest first (empty: stand-alone)
     searched_query: str  # what retrieval ran on: the question, or the question read in its context
     reason: str  # why it is taken as a follow-up (empty when it is not)
+    previous_answer: str = ""  # the assistant's last message, which a follow-up's answer should not repeat
 
 
 Rewrite = Callable[[Sequence[Turn], str], str]
@@ -143,7 +146,8 @@ class Conversation:
         if not reason:
             return Reading(q, False, (), q, "")
         context = self._chain(users)
-        return Reading(q, True, tuple(context), _join([*context, q]), reason)
+        previous = history[-1].content if history and history[-1].role == "assistant" else ""
+        return Reading(q, True, tuple(context), _join([*context, q]), reason, previous)
 
     def _chain(self, users: list[str]) -> list[str]:
         """The last user question, and the ones before it while each was itself a follow-up."""
@@ -218,10 +222,36 @@ def answer_in_context(conversation: Conversation, result: SearchResult, reading:
         answer = compose_answer(conversation.searcher, result, started, question=reading.question)
     else:
         focus = replace(result, hits=result.hits[:ANSWER_PASSAGES_FOLLOWUP])
-        answer = replace(compose_answer(conversation.searcher, focus, started, question=reading.question),
-                         hits=result.hits)
+        answer = compose_answer(conversation.searcher, focus, started, question=reading.question)
+        rest = _unsaid(answer, reading.previous_answer)
+        if rest is not None:  # the follow-up asks for more than was said: quote the rest of the passage
+            answer = compose_answer(conversation.searcher, replace(focus, hits=[rest]), started,
+                                    question=reading.question)
+        answer = replace(answer, hits=result.hits)
     return replace(answer, question=reading.question, searched_query=reading.searched_query,
                    followup=reading.followup)
+
+
+def _unsaid(answer: Answer, previous: str) -> Hit | None:
+    """When every sentence `answer` quotes was in the previous answer already: the part of its passage after
+    them, cited as exactly; None when nothing repeats or nothing follows."""
+    said = squash(previous)
+    if not answer.answerable or not answer.quotes or not said:
+        return None
+    if not all(squash(q.text) and squash(q.text) in said for q in answer.quotes):
+        return None
+    hit = next((h for h in answer.hits if h.passage_id == answer.quotes[0].passage_id), None)
+    if hit is None:
+        return None
+    start = max(q.citation.char_end for q in answer.quotes) - hit.citation.char_start
+    text = hit.text[start:]
+    if len(squash(text)) < MIN_REST_CHARS:
+        return None  # said up to the passage's end: saying it again beats quoting what came before
+    lead = len(text) - len(text.lstrip())
+    start, text = start + lead, text.strip()
+    c = hit.citation
+    cite = replace(c, char_start=c.char_start + start, char_end=c.char_start + start + len(text))
+    return replace(hit, text=text, citation=cite, highlights=[])
 
 
 def fuse_legs(legs: Sequence[tuple[Ranking, float]]) -> Ranking:

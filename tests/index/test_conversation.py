@@ -158,3 +158,16 @@ def test_document_reproduces_its_passages(seed_engine: Engine) -> None:
     assert {p.section for p in doc.passages} <= {s.title for s in doc.sections}
     assert doc.to_dict()["passages"][0]["passage_id"] == doc.passages[0].passage_id
     assert seed_engine.document("no-such-article") is None
+
+
+def test_a_followup_does_not_repeat_the_previous_answer(seed_engine: Engine) -> None:
+    first = seed_engine.ask("那法规呢?", history=[Turn("user", FIRST)])  # no answer given yet
+    again = seed_engine.ask("那法规呢?", history=[Turn("user", FIRST), Turn("assistant", first.answer)])
+    assert first.answerable and again.answerable and again.answer != first.answer
+    assert again.quotes[0].passage_id == first.quotes[0].passage_id  # the same passage, read on
+    assert again.quotes[0].citation.char_start >= max(q.citation.char_end for q in first.quotes)
+    doc = seed_engine.document(again.quotes[0].citation.doc_id)
+    assert doc is not None
+    for q in again.quotes:
+        assert doc.text[q.citation.char_start:q.citation.char_end] == q.text
+    assert [h.passage_id for h in again.hits] == [h.passage_id for h in first.hits]  # the hits stay whole
