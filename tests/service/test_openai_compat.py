@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 from openai import OpenAI
 from pydantic import SecretStr
 
+from service.app import create_app
 from service.settings import Settings
 from tests.live_server import READ, READ_KEY, Api, copy_data_dir, make_settings
 from tests.service.test_api_stream import GENERATED, LLM_KEY, FakeOpenAI
@@ -223,3 +226,16 @@ def test_a_long_conversation_is_cut_to_the_history_limit(oai: OpenAI) -> None:
     completion = oai.chat.completions.create(model="articleqa",
                                              messages=[*turns, {"role": "user", "content": COVERED}])
     assert completion.choices[0].finish_reason == "stop" and completion.choices[0].message.content
+
+
+def test_openapi_shows_the_new_routes_with_chinese_examples() -> None:
+    spec = create_app(make_settings(Path("unused"))).openapi()
+    assert {"/v1/models", "/v1/chat/completions", "/retrieval"} <= set(spec["paths"])
+    schemas = spec["components"]["schemas"]
+    for name in ("ChatCompletionRequest", "ChatCompletion", "DifyRetrievalRequest", "DifyRetrievalResponse"):
+        examples = json.dumps(schemas[name]["examples"], ensure_ascii=False)
+        assert re.search(r"[\u4e00-\u9fff]", examples), name
+    chat = spec["paths"]["/v1/chat/completions"]["post"]
+    assert {"200", "400", "401", "404"} <= set(chat["responses"])
+    assert "text/event-stream" in chat["responses"]["200"]["content"]
+    assert {"401", "403", "404", "422"} <= set(spec["paths"]["/retrieval"]["post"]["responses"])
