@@ -5,19 +5,21 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-QuestionKind = Literal["list", "reason", "how", "fact"]
+QuestionKind = Literal["example", "list", "reason", "how", "fact"]
 
 # General Chinese question vocabulary, not this corpus' wording: the order matters ("为什么要包括…" asks why).
 _KINDS: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
+    ("example", re.compile(r"例子|举例|比如|例如|案例|for example|an example", re.I)),
     ("reason", re.compile(r"为什么|为何|为啥|原因|好处|作用|意义|有什么用|有何用|有什么帮助|why", re.I)),
     ("list", re.compile(r"哪些|哪几|几种|几类|几个方面|包括什么|包含什么|有什么|组成|构成|种类|类型|方面|"
                         r"what (are|kinds?|types?|skills)|which", re.I)),
     ("how", re.compile(r"怎么|怎样|如何|怎么办|办法|方法|途径|how", re.I)),
 )
 
-# Sentence cues per kind: a list names its items (包括/分为, enumeration commas), a reason states a purpose
+# Sentence cues per kind: an example is introduced as one (例如/比如), a list names its items (包括/分为, enumeration commas), a reason states a purpose
 # or consequence, a way states means or steps.
 _CUES: dict[QuestionKind, re.Pattern[str]] = {
+    "example": re.compile(r"例如|比如|譬如|举例|例子|案例"),
     "list": re.compile(r"包括|包含|分为|有以下|如下|[、]"),
     "reason": re.compile(r"因为|所以|因此|帮助|有助于|能够|才能|确保|以便|从而|避免|关键|重要"),
     "how": re.compile(r"通过|可以|需要|应当|应该|首先|其次|最后|方式|方法"),

@@ -76,6 +76,7 @@ def test_not_covered_answer_has_no_quotes() -> None:
 @pytest.mark.parametrize(("question", "kind"), [
     ("领导力包括哪些方面?", "list"), ("信用卡都有哪几种?", "list"), ("为什么要懂金融法规?", "reason"),
     ("懂法规有什么好处?", "reason"), ("怎样提升客户的使用体验?", "how"), ("信用卡产品经理的职责是什么?", "fact"),
+    ("能举个例子吗?", "example"),
 ])
 def test_question_kind(question: str, kind: str) -> None:
     assert question_kind(question) == kind
