@@ -82,7 +82,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             allow_headers=["X-API-Key", "Authorization", "Content-Type", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER],
         ))
-    middleware.append(Middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + ENVELOPE_BYTES))
+    middleware.append(Middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + ENVELOPE_BYTES, shapes=(
+        ("/v1/", lambda message: openai_compat.openai_error(413, message).body),
+        ("/retrieval", lambda message: dify.dify_error(413, message).body))))
     middleware.append(Middleware(SurrogateGuardMiddleware, skip_prefixes=("/mcp",)))
 
     app = FastAPI(title="articleqa", version="0.1.0", summary="中文文章检索问答 API", description=DESCRIPTION,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,11 +26,14 @@ def too_large_message(limit: int) -> str:
 
 
 class BodyLimitMiddleware:
-    """413 for any request whose body is larger than `limit` bytes."""
+    """413 for any request whose body is larger than `limit` bytes; `shapes` give the body for paths under a
+    prefix that answer errors in another interface's shape (OpenAI's, Dify's), `{"detail"}` elsewhere."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int,
+                 shapes: tuple[tuple[str, Callable[[str], dict[str, Any]]], ...] = ()) -> None:
         self.app = app
         self.limit = limit
+        self.shapes = shapes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,7 +41,9 @@ class BodyLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.limit:
-            await _send_413(send, self.limit)
+            path = str(scope.get("path", ""))
+            shape = next((f for prefix, f in self.shapes if path.startswith(prefix)), None)
+            await _send_413(send, self.limit, shape)
             return
         received = 0
 
@@ -62,8 +69,9 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _send_413(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": too_large_message(limit)}).encode("utf-8")
+async def _send_413(send: Send, limit: int, shape: Callable[[str], dict[str, Any]] | None = None) -> None:
+    message = too_large_message(limit)
+    body = json.dumps(shape(message) if shape else {"detail": message}).encode("utf-8")
     await send({"type": "http.response.start", "status": 413, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
         (b"connection", b"close")]})

@@ -147,3 +147,11 @@ def test_undecodable_body_is_a_422_in_dify_shape(api: Api) -> None:
     with api.client() as c:
         r = c.post("/retrieval", headers=DIFY, content=b"\xff\xfe{\x13[E")
     assert r.status_code == 422 and r.json()["error_code"] == 422 and r.json()["error_msg"]
+
+
+def test_same_limits_and_metrics_as_the_rest_of_the_api(api: Api) -> None:
+    retrieve(api, dify_body(COVERED))
+    with api.client() as c:
+        assert 'articleqa_search_duration_seconds_count{endpoint="retrieval"}' in c.get("/metrics").text
+    r = retrieve(api, dify_body("信" * 60_000))  # 180 KB: over the body cap
+    assert r.status_code == 413 and r.json()["error_code"] == 413 and r.json()["error_msg"]

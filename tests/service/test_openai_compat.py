@@ -239,3 +239,19 @@ def test_openapi_shows_the_new_routes_with_chinese_examples() -> None:
     assert {"200", "400", "401", "404"} <= set(chat["responses"])
     assert "text/event-stream" in chat["responses"]["200"]["content"]
     assert {"401", "403", "404", "422"} <= set(spec["paths"]["/retrieval"]["post"]["responses"])
+
+
+def test_same_limits_metrics_and_cors_as_the_rest_of_the_api(oai: OpenAI, api: Api) -> None:
+    oai.chat.completions.create(model="articleqa", messages=[{"role": "user", "content": COVERED}])
+    with api.client() as c:
+        metrics = c.get("/metrics").text
+        assert 'articleqa_search_duration_seconds_count{endpoint="chat"}' in metrics
+        assert 'path="/v1/chat/completions"' in metrics
+        big = {"model": "articleqa", "messages": [{"role": "user", "content": "信" * 60_000}]}  # 180 KB
+        r = c.post("/v1/chat/completions", json=big, headers=READ)
+        assert r.status_code == 413 and r.json()["error"]["code"] == "request_too_large"
+        preflight = c.options("/v1/chat/completions", headers={
+            "Origin": "http://localhost:8501", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type"})
+        assert preflight.status_code == 200
+        assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
