@@ -1,1 +1,1 @@
-"""HTTP routes, one module per area: health, search, documents, reindex, feedback."""
+"""HTTP routes, one module per area: health, search, documents, reindex, feedback, openai_compat, dify."""
