@@ -90,3 +90,29 @@ def test_ui_stops_the_page_on_sigterm(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_up_with_watch_indexes_a_dropped_file(tmp_path: Path) -> None:
+    api_port, page_port = _free_port(), _free_port()
+    env = _env(tmp_path)
+    env["ARTICLEQA_WATCH_DEBOUNCE_MS"] = "500"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "up", "--watch", "--port", str(api_port), "--ui-port",
+         str(page_port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    api = f"http://127.0.0.1:{api_port}"
+    try:
+        _wait_until(lambda: _answers(f"{api}/readyz"), proc, 180, "the API")
+        (Path(env["ARTICLEQA_CORPUS_DIR"]) / "glacier.txt").write_text(
+            "冰川\n\n一、成因\n\n冰川由多年积雪压实形成,缓慢向低处流动。\n", encoding="utf-8")
+
+        def found() -> bool:
+            hits = httpx.post(f"{api}/search", json={"query": "冰川由多年积雪压实形成", "top_k": 1}, timeout=10)
+            return hits.status_code == 200 and [h["doc_id"] for h in hits.json()["results"]][:1] == ["glacier"]
+
+        _wait_until(found, proc, 60, "the dropped article")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert _port_free(api_port) and _port_free(page_port)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
