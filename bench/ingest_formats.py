@@ -142,8 +142,12 @@ def embedding_rate(embedder: Embedder, texts: Sequence[str]) -> float:
 
 def run(articles: int = 1000, sample: int = 256, real: int = 0, work: Path | None = None) -> dict[str, Any]:
     pool = load_pool()
-    paragraphs = pool.base_paragraphs(articles * 14)
-    text_of = [pool.text(w) for w in paragraphs]
+    wanted = articles * 11  # articles average 10 paragraphs
+    try:
+        distinct = [pool.text(w) for w in pool.base_paragraphs(wanted)]
+    except ValueError:  # fewer distinct paragraphs in the sources: articles then recombine some of them
+        distinct = [pool.text(w) for w in pool.base_paragraphs(7000)]
+    text_of = [distinct[i % len(distinct)] for i in range(wanted)]
     specs = group_articles(len(text_of), pool)[:articles]
     segmenter = JiebaSegmenter()
     segmenter.warm()
