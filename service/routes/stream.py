@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 from index.engine import Engine
 from index.types import Answer
 from service.auth import require_read
+from service.filters import doc_filters
 from service.grounded import build_messages, cited, numbered_sources, says_not_covered
 from service.llm import LlmError, stream_chat
 from service.models import AskRequest, turns_of
@@ -62,8 +63,8 @@ async def ask_stream(body: AskRequest, request: Request,
     settings = get_state(request).settings
     rewrite = rewrite_from(settings)
     answer = await anyio.to_thread.run_sync(
-        lambda: engine.ask(body.question, top_k=body.top_k, doc_ids=body.doc_ids, history=turns_of(body.history),
-                           rewrite=rewrite))
+        lambda: engine.ask(body.question, top_k=body.top_k, doc_ids=body.doc_ids, filters=doc_filters(body.filters),
+                           history=turns_of(body.history), rewrite=rewrite))
     return StreamingResponse(_events(answer, settings), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
@@ -107,3 +108,12 @@ def test_bad_filters_are_422_naming_the_value(c: httpx.Client, body: dict[str, s
 
 def test_documents_filter_with_a_bad_date_is_422(c: httpx.Client) -> None:
     assert c.get("/documents", params={"published_after": "yesterday"}).status_code == 422
+
+
+def test_streamed_answer_honours_filters(c: httpx.Client) -> None:
+    body = {"question": "定期存款利率是多少?", "filters": {"publisher": "乙银行"}}
+    with c.stream("POST", "/ask/stream", json=body) as r:
+        assert r.status_code == 200
+        data = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: ")]
+    passages = data[0]["passages"]  # the first event lists the passages the answer draws on
+    assert passages and {p["doc_id"] for p in passages} == {"yi-0"}
