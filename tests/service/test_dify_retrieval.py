@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.live_server import READ_KEY, Api
+from tests.service.test_openai_compat import declared_too_large
 
 DIFY = {"Content-Type": "application/json", "Authorization": f"Bearer {READ_KEY}"}
 COVERED = "信用卡产品经理需要哪些技能?"
@@ -153,5 +154,5 @@ def test_same_limits_and_metrics_as_the_rest_of_the_api(api: Api) -> None:
     retrieve(api, dify_body(COVERED))
     with api.client() as c:
         assert 'articleqa_search_duration_seconds_count{endpoint="retrieval"}' in c.get("/metrics").text
-    r = retrieve(api, dify_body("信" * 60_000))  # 180 KB: over the body cap
-    assert r.status_code == 413 and r.json()["error_code"] == 413 and r.json()["error_msg"]
+    status, body = declared_too_large(api, "/retrieval")
+    assert status == 413 and body["error_code"] == 413 and "ARTICLEQA_MAX_UPLOAD_BYTES" in body["error_msg"]
