@@ -16,8 +16,8 @@ _KINDS: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
     ("how", re.compile(r"怎么|怎样|如何|怎么办|办法|方法|途径|how", re.I)),
 )
 
-# Sentence cues per kind: an example is introduced as one (例如/比如), a list names its items (包括/分为, enumeration commas), a reason states a purpose
-# or consequence, a way states means or steps.
+# Sentence cues per kind: an example is introduced as one (例如/比如), a list names its items (包括/分为,
+# enumeration commas), a reason states a purpose or consequence, a way states means or steps.
 _CUES: dict[QuestionKind, re.Pattern[str]] = {
     "example": re.compile(r"例如|比如|譬如|举例|例子|案例"),
     "list": re.compile(r"包括|包含|分为|有以下|如下|[、]"),
@@ -29,6 +29,30 @@ _CUES: dict[QuestionKind, re.Pattern[str]] = {
 # Words that carry the question rather than its topic: wh-words, particles and framing adverbs.
 INTERROGATIVE = re.compile(r"哪|什么|怎|几|多少|如何|为何|为什么|为啥|吗|呢|啥|是否|有没有|能否|请问|"
                            r"具体|一般|主要|平时|通常")
+
+
+# Wh-words. After a determiner (什么, 哪个, 几种, 多少, 何种) the next word names the kind of answer wanted
+# (什么时间, 哪个城市), which the answering text rarely repeats ("于1820年病逝" answers "在什么时间病逝");
+# after an adverbial one (怎么, 如何, 何时) it is the question's verb, its topic ("怎么免掉").
+WH = re.compile(r"(?:哪|几)[个些本种类位家条年天次所座部]?|什么样?|多少|何种|何时|何地|何处|何人|为何|如何|谁|啥|"
+                r"怎么样?|怎样")
+WH_DETERMINER = re.compile(r"(?:哪|几)[个些本种类位家条年天次所座部]?|什么样?|多少|何种")
+_BETWEEN = re.compile(r"[的\s]*")
+
+
+def topic_terms(spans: list[tuple[str, int, int]], text: str) -> list[str]:
+    """The terms of a question (`spans`: its segmenter spans over `text`) without those that only frame
+    it: interrogatives and the words inside them, and the answer-type word right after a determiner."""
+    asks = [m.span() for m in INTERROGATIVE.finditer(text)] + [m.span() for m in WH.finditer(text)]
+    wh_ends = [m.end() for m in WH_DETERMINER.finditer(text)]
+    out = []
+    for term, s, e in spans:
+        if any(s < b and a < e for a, b in asks):
+            continue
+        if any(end <= s and _BETWEEN.fullmatch(text[end:s]) for end in wh_ends):
+            continue
+        out.append(term)
+    return out
 
 
 def question_kind(question: str) -> QuestionKind:

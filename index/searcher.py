@@ -17,6 +17,7 @@ from index.confidence import ConfidenceParams, confidence, term_coverage
 from index.fusion import FusionParams, fuse
 from index.highlight import highlight_spans
 from index.near_duplicates import PASSAGE_OVERLAP, overlap, trigrams
+from index.question_kind import topic_terms
 from index.snapshot import PassageRow, Snapshot, SnapshotError
 from index.types import Citation, Hit, SearchResult
 from ingest.embedders import Embedder
@@ -166,7 +167,9 @@ class Searcher:
             if not found:
                 return 0.0
             top = found[0]
-        cov = term_coverage(ranking.terms, set(top.tokens.split()), self.segmenter.weight)
+        # Coverage of the question's topic: wh-words and the answer type after one are not looked for.
+        topic = topic_terms(self.segmenter.spans(query), query) or ranking.terms
+        cov = term_coverage(topic, set(top.tokens.split()), self.segmenter.weight)
         known = len(self.index.known(ranking.terms))
         background = self.background() if ranking.dense_top > 0 else None
         return confidence(query, cov, ranking.dense_top, known, (params or self.params).confidence, background)
