@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from index.confidence import confidence, term_coverage
 from index.searcher import Searcher
 from index.types import SearchResult
 from ingest.types import passage_context
@@ -21,11 +20,9 @@ def hit_relevance(searcher: Searcher, result: SearchResult) -> list[float]:
     seg = searcher.segmenter
     terms = seg.tokenize(result.query)
     known = len(searcher.index.known(terms))
-    params = searcher.params.confidence
     scores = []
     for hit in result.hits:
         passage_terms = set(seg.tokenize(passage_context(hit.citation.section, hit.text)))
-        coverage = term_coverage(terms, passage_terms, seg.weight)
-        scores.append(round(min(1.0, max(0.0, confidence(result.query, coverage, hit.dense_score, known,
-                                                           params))), 4))
+        score = searcher.passage_confidence(result.query, terms, passage_terms, hit.dense_score, known)
+        scores.append(round(min(1.0, max(0.0, score)), 4))
     return scores

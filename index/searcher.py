@@ -167,12 +167,19 @@ class Searcher:
             if not found:
                 return 0.0
             top = found[0]
-        # Coverage of the question's topic: wh-words and the answer type after one are not looked for.
-        topic = topic_terms(self.segmenter.spans(query), query) or ranking.terms
-        cov = term_coverage(topic, set(top.tokens.split()), self.segmenter.weight)
         known = len(self.index.known(ranking.terms))
-        background = self.background() if ranking.dense_top > 0 else None
-        return confidence(query, cov, ranking.dense_top, known, (params or self.params).confidence, background)
+        return self.passage_confidence(query, ranking.terms, set(top.tokens.split()), ranking.dense_top, known,
+                                       params)
+
+    def passage_confidence(self, query: str, terms: Sequence[str], passage_terms: set[str], dense: float,
+                           known: int, params: SearchParams | None = None) -> float:
+        """The "covered" confidence of one passage for the query (its terms, its cosine with the query):
+        what `confidence` computes on the best passage, and the relevance of any other hit."""
+        # Coverage of the question's topic: wh-words and the answer type after one are not looked for.
+        topic = topic_terms(self.segmenter.spans(query), query) or list(terms)
+        cov = term_coverage(topic, passage_terms, self.segmenter.weight)
+        background = self.background() if dense > 0 else None
+        return confidence(query, cov, dense, known, (params or self.params).confidence, background)
 
     def background(self) -> float:
         """The index's background cosine (index/background.py), computed once per loaded index."""
