@@ -22,7 +22,8 @@ class AnswerParams:
     words, the sentence's section heading counting as part of it), by the cue words of the kind of
     answer asked for (a list, a reason, a way), and by the rank of its passage. The answer is the best
     sentence and the one after it in the same passage: in these articles a sentence that restates the
-    topic ("…需要具备X能力") is most often followed by the one that defines or explains it ("X包括…").
+    topic ("…需要具备X能力") is most often followed by the one that defines or explains it ("X包括…");
+    a third joins when it scores within `extend_within` of the best.
     """
 
     passages: int = 3
@@ -31,6 +32,7 @@ class AnswerParams:
     rank_prior: tuple[float, ...] = (1.0, 0.7, 0.5)
     rank_weight: float = 0.2
     sentences: int = 2
+    extend_within: float = 0.1
     min_chars: int = 6
 
     def __post_init__(self) -> None:
@@ -91,10 +93,15 @@ def best_sentences(question: str, hits: list[Hit], params: AnswerParams) -> list
     best = max(candidates, key=lambda s: s.score)
     run = per_hit[best.hit]
     i = run.index(best)
-    # The best sentence and those after it; at a passage's end, the ones before it.
+    # The best sentence and those after it; at a passage's end, the ones before it. One more joins when it
+    # is nearly as relevant as the best: the answer runs on (a list continued, a reason after a claim).
     lo = max(0, min(i, len(run) - params.sentences))
-    chosen = run[lo : lo + params.sentences]
-    return [_quote(hits[best.hit], s.start, s.end) for s in chosen]
+    hi = lo + params.sentences
+    if hi < len(run) and run[hi].score >= best.score - params.extend_within:
+        hi += 1
+    elif lo > 0 and run[lo - 1].score >= best.score - params.extend_within:
+        lo -= 1
+    return [_quote(hits[best.hit], s.start, s.end) for s in run[lo:hi]]
 
 
 def _score(text: str, heading: set[str], topic: set[str], kind: QuestionKind, prior: float,

@@ -86,3 +86,13 @@ def test_cue_strength_counts_list_marks() -> None:
     assert cue_strength("list", "包括甲、乙、丙等") == 1.0
     assert cue_strength("list", "产品经理需要关注市场") == 0.0
     assert cue_strength("fact", "包括甲、乙") == 0.0
+
+
+def test_a_third_sentence_joins_only_when_nearly_as_relevant() -> None:
+    text = "信用卡按等级分为普卡和金卡。白金卡的额度更高。信用卡按用途分为消费卡和商务卡。联名卡由银行与商场合作。"
+    hit = Hit("c", "doc", 1.0, text, Citation("doc", "t", "", "信用卡的种类", 1, 0, len(text)))
+    two = best_sentences("信用卡按等级分为哪几种?", [hit], AnswerParams(extend_within=0.0))
+    assert [q.text for q in two] == ["信用卡按等级分为普卡和金卡。", "白金卡的额度更高。"]
+    three = best_sentences("信用卡按等级分为哪几种?", [hit], AnswerParams(extend_within=1.0))
+    assert [q.text for q in three] == ["信用卡按等级分为普卡和金卡。", "白金卡的额度更高。",
+                                       "信用卡按用途分为消费卡和商务卡。"]
