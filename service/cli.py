@@ -37,6 +37,7 @@ from index.milvus_backend import MilvusBackend, verify_milvus
 from index.searcher import QueryError, SearchParams
 from index.snapshot import SnapshotError
 from index.verify import verify_data_dir
+from ingest.embedders import EmbeddingServiceError
 from service.rewrite import rewrite_from
 from service.settings import Settings
 from service.wiring import build_engine
@@ -110,6 +111,8 @@ def ingest(
         report = engine.ingest(paths or [settings.corpus_dir], rebuild=rebuild, progress=bars, gate=check)
     except (LockTimeout, BackendUnavailable) as exc:
         _fail(str(exc), 3)
+    except EmbeddingServiceError as exc:
+        _fail(f"{exc}; nothing was published, the current index keeps serving", 7)
     except GateRefused as exc:
         _fail(f"{exc}; the current snapshot keeps serving", 5)
     finally:

@@ -15,6 +15,7 @@ from index.lock import LockTimeout
 from index.searcher import QueryError
 from index.snapshot import SnapshotError
 from ingest.decoding import DecodeError
+from ingest.embedders import EmbeddingServiceError
 from ingest.readers import ArticleError
 from service.reindex import ReindexRunning
 
@@ -27,6 +28,7 @@ _STATUS: dict[type[Exception], int] = {
     NotReady: 503,
     SnapshotError: 503,
     BackendUnavailable: 503,
+    EmbeddingServiceError: 503,
 }
 
 

