@@ -23,6 +23,8 @@ from index.searcher import MAX_QUERY_CHARS, MAX_TOP_K
 from service.auth import check_read, given_key
 from service.citations import marked_pieces, quote_references
 from service.errors import core_errors, detail_for
+from service.filters import doc_filters
+from service.models import SearchFilters
 from service.settings import Settings
 
 INSTRUCTIONS = (
@@ -30,6 +32,10 @@ INSTRUCTIONS = (
     "articleqa searches Chinese articles and answers by quoting them with exact citations. Start with "
     "search_articles or ask; check a citation with get_document."
 )
+
+
+_FILTERS = ("只在这些文章中检索:publisher 发布者, source 来源(文件路径或 URL 的一部分), published_after / "
+            "published_before 发布日期(ISO) / metadata filters, applied before ranking")
 
 
 class ChatTurn(TypedDict):
@@ -75,9 +81,10 @@ def build_mcp(get_engine: Callable[[], Engine], rewrite: Rewrite | None = None) 
                                     description="检索词或问题 / keywords or a question")],
         top_k: Annotated[int, Field(ge=1, le=MAX_TOP_K, description="返回段落数 / how many passages")] = 5,
         doc_ids: Annotated[list[str] | None, Field(description="只在这些文档中检索 / only these documents")] = None,
+        filters: Annotated[SearchFilters | None, Field(description=_FILTERS)] = None,
     ) -> dict[str, Any]:
         engine = engine_now()
-        result = _run(lambda: engine.search(query, top_k=top_k, doc_ids=doc_ids))
+        result = _run(lambda: engine.search(query, top_k=top_k, doc_ids=doc_ids, filters=doc_filters(filters)))
         scores = _run(lambda: hit_relevance(engine.searcher(), result))
         d = result.to_dict()
         for hit, score in zip(d["results"], scores, strict=True):
@@ -95,10 +102,11 @@ def build_mcp(get_engine: Callable[[], Engine], rewrite: Rewrite | None = None) 
         question: Annotated[str, Field(min_length=1, max_length=MAX_QUERY_CHARS, description="问题 / the question")],
         history: Annotated[list[ChatTurn] | None, Field(
             max_length=MAX_TURNS, description="之前的对话 / earlier turns [{role: user|assistant, content}]")] = None,
+        filters: Annotated[SearchFilters | None, Field(description=_FILTERS)] = None,
     ) -> dict[str, Any]:
         engine = engine_now()
         turns = [Turn(t["role"], t["content"]) for t in history or []]
-        answer = _run(lambda: engine.ask(question, history=turns, rewrite=rewrite))
+        answer = _run(lambda: engine.ask(question, history=turns, rewrite=rewrite, filters=doc_filters(filters)))
         return {"question": answer.question, "answer": "".join(marked_pieces(answer)),
                 "answerable": answer.answerable, "references": quote_references(answer),
                 "followup": answer.followup, "searched_query": answer.searched_query or answer.question,

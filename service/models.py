@@ -489,14 +489,16 @@ class ChatMessage(BaseModel):
 
 class ChatCompletionRequest(BaseModel):
     """OpenAI's chat completion request; the last user message is the question, earlier user and assistant
-    messages its history. `top_k` and `doc_ids` are articleqa extensions; other OpenAI fields are accepted
-    and ignored (the answer is quoted, not sampled)."""
+    messages its history. `top_k`, `doc_ids` and `filters` are articleqa extensions (OpenAI clients send
+    them as extra body fields); other OpenAI fields are accepted and ignored (the answer is quoted, not
+    sampled)."""
 
     model: str = Field(description="`articleqa` (extractive) or `articleqa-llm` (when a model is configured)")
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False
     top_k: TopK = 5
     doc_ids: DocIdFilter = None
+    filters: FiltersField = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"model": "articleqa", "messages": [{"role": "user", "content": "银行产品经理为什么需要风险管理能力?"}]},

@@ -19,6 +19,7 @@ from index.types import Answer
 from service.auth import require_read
 from service.citations import generated_references, marked_pieces, quote_references
 from service.errors import ShapedError
+from service.filters import doc_filters
 from service.grounded import build_messages, says_not_covered
 from service.llm import LlmError, stream_chat
 from service.models import ChatCompletion, ChatCompletionRequest, ModelList, OpenAIError
@@ -93,7 +94,8 @@ async def chat_completions(body: ChatCompletionRequest, request: Request,
     started = time.perf_counter()
     try:
         answer = await anyio.to_thread.run_sync(
-            lambda: engine.ask(question, top_k=body.top_k, doc_ids=body.doc_ids, history=history, rewrite=rewrite))
+            lambda: engine.ask(question, top_k=body.top_k, doc_ids=body.doc_ids, filters=doc_filters(body.filters),
+                               history=history, rewrite=rewrite))
     except HistoryError as exc:
         raise openai_error(400, f"messages: {exc}", code="invalid_history") from exc
     state.metrics.search.labels("chat").observe(time.perf_counter() - started)

@@ -54,7 +54,14 @@ async def exercise(client: Client, http: httpx.Client, same_process: bool = True
     for tool in listed:
         assert tool.description and _CJK.search(tool.description) and _LATIN.search(tool.description), tool.name
     schema = next(t for t in listed if t.name == "search_articles").input_schema
-    assert set(schema["properties"]) == {"query", "top_k", "doc_ids"} and schema["required"] == ["query"]
+    assert set(schema["properties"]) == {"query", "top_k", "doc_ids", "filters"} and schema["required"] == ["query"]
+
+    filtered = await client.call_tool("search_articles", {"query": "产品经理需要具备哪些技能", "top_k": 5,
+                                                          "filters": {"source": "credit-card"}})
+    assert not filtered.is_error and filtered.structured_content is not None
+    assert {r["doc_id"] for r in filtered.structured_content["results"]} == {"credit-card-product-manager"}
+    bad_filter = await client.call_tool("search_articles", {"query": "风险", "filters": {"published_after": "x"}})
+    assert bad_filter.is_error
 
     found = await client.call_tool("search_articles", {"query": "风险管理", "top_k": 3,
                                                        "doc_ids": ["bank-product-manager-skills"]})

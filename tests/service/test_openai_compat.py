@@ -269,3 +269,19 @@ def declared_too_large(api: Api, path: str) -> tuple[int, Any]:
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split()[1]), json.loads(body)
+
+
+def test_filters_travel_as_an_extra_body_field(oai: OpenAI) -> None:
+    question = "产品经理需要具备哪些技能?"  # both articles answer it
+    for source, doc in (("credit-card", "credit-card-product-manager"),
+                        ("bank-product", "bank-product-manager-skills")):
+        completion = oai.chat.completions.create(model="articleqa", messages=[{"role": "user", "content": question}],
+                                                 extra_body={"filters": {"source": source}})
+        refs = _extra(completion, "references")
+        assert refs and {r["doc_id"] for r in refs} == {doc}
+    nobody = oai.chat.completions.create(model="articleqa", messages=[{"role": "user", "content": question}],
+                                         extra_body={"filters": {"publisher": "没有这个发布者"}})
+    assert _extra(nobody, "references") == []
+    with pytest.raises(openai.BadRequestError):
+        oai.chat.completions.create(model="articleqa", messages=[{"role": "user", "content": question}],
+                                    extra_body={"filters": {"published_after": "not a date"}})
