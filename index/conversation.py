@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.answer import compose_answer
+from index.answer import AnswerParams, compose_answer
 from index.evaluation import squash
 from index.searcher import QueryError, Ranking, Searcher, SearchParams, validate_query
 from index.segment import PassageRow
@@ -212,6 +212,10 @@ class Conversation:
         return max(own_conf, ctx_conf)
 
 
+# A follow-up asks for one part of a passage: two sentences, never a third (measured on eval/conversations.jsonl).
+FOLLOWUP_ANSWER = AnswerParams(extend_within=-1.0)
+
+
 def answer_in_context(conversation: Conversation, result: SearchResult, reading: Reading,
                       started: float | None = None) -> Answer:
     """The extractive answer to a question searched by `Conversation.search`, reporting the question as typed
@@ -222,11 +226,12 @@ def answer_in_context(conversation: Conversation, result: SearchResult, reading:
         answer = compose_answer(conversation.searcher, result, started, question=reading.question)
     else:
         focus = replace(result, hits=result.hits[:ANSWER_PASSAGES_FOLLOWUP])
-        answer = compose_answer(conversation.searcher, focus, started, question=reading.question)
+        answer = compose_answer(conversation.searcher, focus, started, question=reading.question,
+                                params=FOLLOWUP_ANSWER)
         rest = _unsaid(answer, reading.previous_answer)
         if rest is not None:  # the follow-up asks for more than was said: quote the rest of the passage
             answer = compose_answer(conversation.searcher, replace(focus, hits=[rest]), started,
-                                    question=reading.question)
+                                    question=reading.question, params=FOLLOWUP_ANSWER)
         answer = replace(answer, hits=result.hits)
     return replace(answer, question=reading.question, searched_query=reading.searched_query,
                    followup=reading.followup)

@@ -176,7 +176,9 @@ class Searcher:
         """The "covered" confidence of one passage for the query (its terms, its cosine with the query):
         what `confidence` computes on the best passage, and the relevance of any other hit."""
         # Coverage of the question's topic: wh-words and the answer type after one are not looked for.
-        topic = topic_terms(self.segmenter.spans(query), query) or list(terms)
+        spans = self.segmenter.spans(query)
+        framing = {t for t, _, _ in spans} - set(topic_terms(spans, query))
+        topic = [t for t in terms if t not in framing] or list(terms)
         cov = term_coverage(topic, passage_terms, self.segmenter.weight)
         background = self.background() if dense > 0 else None
         return confidence(query, cov, dense, known, (params or self.params).confidence, background)
