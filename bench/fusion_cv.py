@@ -87,7 +87,7 @@ def beir_scores(searcher: Searcher, folder: Path, cfgs: dict[str, SearchParams],
 
 def cross_validate(sets: dict[str, tuple[list[int], dict[str, list[float]]]], folds: int) -> dict[str, Any]:
     """Leave one fold out: choose the fusion on the rest (sets weigh the same), score it on the fold."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     fusions = [n for n in next(iter(sets.values()))[1] if n not in ("dense", "bm25")]
     for held_set, (fold_of, _) in sets.items():
         for f in range(folds):
@@ -127,11 +127,17 @@ def main() -> None:
     ap.add_argument("--beir", action="append", default=[], help="INDEXED_DATA_DIR:BEIR_FOLDER")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--beir-limit", type=int, default=600, help="queries per BEIR set (0: all)")
+    ap.add_argument("--scores", type=Path, default=None, help="folder keeping each set's per-query scores")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    sets = {}
+    sets: dict[str, tuple[list[int], dict[str, list[float]]]] = {}
     for spec, kind in [(s, "q") for s in args.questions] + [(s, "b") for s in args.beir]:
         data_dir, path = spec.split(":", 1)
+        saved = args.scores / f"{Path(path).stem}-{args.folds}.json" if args.scores else None
+        if saved is not None and saved.exists():
+            fold_of, scores = json.loads(saved.read_text(encoding="utf-8"))
+            sets[Path(path).stem] = (fold_of, scores)
+            continue
         engine = _engine(data_dir)
         searcher = engine.searcher()
         cfgs = configs(engine.search_params)
@@ -140,6 +146,9 @@ def main() -> None:
         else:
             sets[Path(path).stem] = beir_scores(searcher, Path(path).expanduser(), cfgs, args.folds, args.beir_limit)
         engine.close()
+        if saved is not None:
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            saved.write_text(json.dumps(sets[Path(path).stem]), encoding="utf-8")
         print(f"scored {Path(path).stem}", flush=True)
     out = cross_validate(sets, args.folds)
     for r in out["folds"]:
