@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 from ingest.types import Article
@@ -73,11 +74,21 @@ class _TextCollector(HTMLParser):
         self._flush()
 
 
+# Marked sections Python's html.parser knows; any other `<![…` (a page's "<![doctype html>") makes it raise
+# AssertionError, so it is escaped first and read as text.
+_UNKNOWN_MARKED = re.compile(r"<!\[(?!(?:cdata|temp|ignore|include|rcdata|if|else|endif)\b)", re.IGNORECASE)
+
+
 def read_html(text: str, doc_id: str, source: str = "") -> Article:
     """Parse an HTML page into an Article; the `<h1>` (or `<title>`) is the title."""
     collector = _TextCollector()
-    collector.feed(text)
-    collector.close()
+    try:
+        collector.feed(_UNKNOWN_MARKED.sub("&lt;![", text))
+        collector.close()
+    except AssertionError:  # html.parser's way of refusing a malformed declaration: read it as text
+        collector = _TextCollector()
+        collector.feed(text.replace("<!", "&lt;!"))
+        collector.close()
     lines = collector.lines
     title = ""
     if lines and lines[0].heading:

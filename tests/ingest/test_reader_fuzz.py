@@ -59,3 +59,16 @@ def test_text_not_matching_its_byte_order_mark_is_a_decode_error(data: bytes, en
 def test_every_seed_is_read_and_keeps_the_invariants(seed: Path) -> None:
     article = check_fuzz_input(seed.read_bytes())
     assert article is not None and article.sections and article.title
+
+
+# Found by the fuzz target: an unknown marked section ("<![doctype html>") made Python's html.parser raise
+# AssertionError, a crash instead of an article or a refusal.
+@pytest.mark.parametrize("page", [
+    "<![doctype html><html><head><title>卡</title></head><body><h1>信用卡</h1><p>联名卡可以积分。</p></body></html>",
+    "<html><body><h1>信用卡</h1><![ 坏的声明 <p>联名卡可以积分。</p></body></html>",
+    "<html><body><h1>信用卡</h1><![cdata-x 坏的声明]> <p>联名卡可以积分。</p></body></html>",  # the fallback
+    "<html><body><h1>信用卡</h1><p>联名卡可以积分。</p><![CDATA[x]]></body></html>",
+])
+def test_malformed_marked_sections_are_read_as_text(page: str) -> None:
+    article = check_article_bytes(page.encode("utf-8"), name="page.html")
+    assert article is not None and "联名卡可以积分" in article.text
