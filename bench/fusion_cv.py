@@ -37,7 +37,11 @@ def configs(base: SearchParams) -> dict[str, SearchParams]:
     out = {"dense": replace(base, mode="dense"), "bm25": replace(base, mode="keyword")}
     for m in METHODS:
         for w in WEIGHTS:
-            out[f"{m}@{w}"] = replace(base, mode="hybrid", fusion=FusionParams(method=m, keyword_weight=w))
+            out[f"{m}@{w}"] = replace(base, mode="hybrid", fusion=FusionParams(method=m, keyword_weight=w, adapt=0.0))
+    for w in (0.3, 0.35, 0.4, 0.44):
+        for a in (0.1, 0.2):
+            out[f"zscore@{w}+{a}"] = replace(base, mode="hybrid",
+                                             fusion=FusionParams(method="zscore", keyword_weight=w, adapt=a))
     return out
 
 

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     chunk_min_chars: int = Field(80, ge=0)
     fusion_method: str = Field("zscore", description="zscore | minmax | rrf")
     keyword_weight: float = Field(0.44, ge=0.0, le=1.0)
+    fusion_adapt: float = Field(0.0, ge=0.0, le=1.0,
+                                description="per-query shift of the keyword weight (0: a fixed weight)")
     lock_timeout: float = Field(30.0, gt=0, description="seconds a writer waits for the write lock before 409 / exit 3")
     watch: bool = Field(False, description="the service watches watch_paths and ingests what changes")
     watch_paths: list[Path] = Field(default_factory=list, description="folders to watch (default: corpus_dir)")

@@ -37,7 +37,8 @@ def build_engine(settings: Settings) -> Engine:
         dense_kind=settings.dense_kind,
         lock_timeout=settings.lock_timeout,
     )
-    params = SearchParams(fusion=FusionParams(method=settings.fusion_method, keyword_weight=settings.keyword_weight))
+    params = SearchParams(fusion=FusionParams(method=settings.fusion_method, keyword_weight=settings.keyword_weight,
+                                              adapt=settings.fusion_adapt))
     embedder = make_embedder(settings.embedder, settings.query_prompt, **remote_embedder_args(settings))
     backend = None
     if settings.backend == "milvus":

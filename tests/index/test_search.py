@@ -102,3 +102,20 @@ def test_rrf_ranks_ties_the_same_whatever_the_candidate_order() -> None:
     assert np.allclose(fuse(dense[order], keyword[order], params), fused[order])
     assert fused[1] == fused[2]  # tied on both sides: the same fused score
     assert fused[0] > 0 and fused[3] < fused[1]
+
+
+def test_adaptive_weight_leans_toward_the_side_whose_best_stands_out() -> None:
+    from index.fusion import FusionParams
+
+    fixed = FusionParams()
+    assert fixed.weight_for(np.array([0.9, 0.8, 0.7]), np.array([9.0, 1.0, 1.0])) == fixed.keyword_weight
+    adaptive = FusionParams(keyword_weight=0.3, adapt=0.2)
+    flat_dense = np.array([0.80, 0.79, 0.79, 0.78])
+    # One passage has the query's rare terms: the keyword side stands out, its weight rises.
+    assert adaptive.weight_for(flat_dense, np.array([12.0, 1.0, 1.0, 0.5])) > 0.3
+    # Every candidate shares the terms while one passage means it: the weight falls toward the dense side.
+    assert adaptive.weight_for(np.array([0.95, 0.70, 0.70, 0.69]), np.array([3.0, 3.0, 2.9, 2.9])) < 0.3
+    # Bounded either way.
+    assert 0.1 <= adaptive.weight_for(np.array([0.9, 0.1]), np.array([0.0, 0.0])) <= 0.85
+    with pytest.raises(ValueError, match="adapt"):
+        FusionParams(adapt=2.0)
