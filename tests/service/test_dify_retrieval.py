@@ -31,7 +31,7 @@ def test_records_follow_the_contract(api: Api) -> None:
     r = retrieve(api, dify_body(COVERED, top_k=3))
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
     records = r.json()["records"]
-    assert 1 <= len(records) <= 3
+    assert 0 < len(records) <= 3
     for rec in records:
         assert set(rec) == {"content", "score", "title", "metadata"}
         assert isinstance(rec["content"], str) and rec["content"]

@@ -68,7 +68,7 @@ async def exercise(client: Client, http: httpx.Client, same_process: bool = True
     assert not found.is_error
     data = found.structured_content
     assert data is not None
-    assert 1 <= len(data["results"]) <= 3
+    assert 0 < len(data["results"]) <= 3
     assert {r["doc_id"] for r in data["results"]} == {"bank-product-manager-skills"}
     assert all(0.0 <= r["relevance"] <= 1.0 and r["citation"]["url"] for r in data["results"])
     assert json.loads(found.content[0].text) == data  # type: ignore[union-attr]
