@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.conversation import Rewrite, Turn
-from index.evaluation import squash
+from index.evaluation import ANSWER_HIT_RECALL, squash
+from index.text_match import bigram_recall
 from index.types import Answer
 
 if TYPE_CHECKING:  # the engine imports the conversation module
     from index.engine import Engine
 
 KINDS = ("followup", "switch", "offtopic")
-ANSWER_HIT_RECALL = 0.6
 
 
 @dataclass(frozen=True)
@@ -57,20 +57,10 @@ def load_conversations(path: Path) -> list[ConversationCase]:
     return out
 
 
-def _bigrams(text: str) -> set[str]:
-    s = squash(text)
-    return {s[i : i + 2] for i in range(len(s) - 1)} or ({s} if s else set())
-
-
 def answer_hit(answer: str, spans: Sequence[str], recall: float = ANSWER_HIT_RECALL) -> bool:
     """True when some expected span's character-bigram recall in the answer is at least `recall`
-    (punctuation and spaces removed first, as `squash` does)."""
-    got = _bigrams(answer)
-    for span in spans:
-        want = _bigrams(span)
-        if want and len(want & got) / len(want) >= recall:
-            return True
-    return False
+    (punctuation and spaces removed first, as `squash` does): the same measure as `articleqa eval`."""
+    return any(bigram_recall(span, answer) >= recall for span in spans)
 
 
 def hit_at(answer: Answer, spans: Sequence[str], k: int = 5) -> bool:
