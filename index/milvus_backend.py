@@ -68,6 +68,10 @@ def _quote(values: Iterable[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
+# The sparse vector of a passage without any term (an article of punctuation): Milvus refuses an empty
+# one, so it gets a negligible weight on an id no term has (ids count up from 0; Milvus' largest is 2^32-2).
+_NO_TERMS = {2**32 - 2: 1e-6}
+
 class MilvusBackend:
     """Publishes the store into a Milvus collection (through an alias) and opens it for reading."""
 
@@ -331,7 +335,7 @@ class MilvusBackend:
             entity = {"pk": row_key(r.passage_id), "passage_id": r.passage_id, "doc_id": r.doc_id,
                       "section": r.section, "paragraph": r.paragraph, "char_start": r.char_start,
                       "char_end": r.char_end, "text": r.text, "tokens": r.tokens, "title": r.title, "url": r.url,
-                      "dense": vec.tolist(), "sparse": sparse or {0: 0.0}}
+                      "dense": vec.tolist(), "sparse": sparse or _NO_TERMS}
             if self.keyword_mode == "server":
                 entity["context"] = passage_context(r.section, r.text)
             entities.append(entity)

@@ -329,3 +329,14 @@ def test_backup_of_a_milvus_data_folder_is_the_store(milvus_engine, tmp_path: Pa
     res = runner.invoke(app, ["search", "--json", "风险管理能力", "-k", "3", "--data-dir", str(restored)], env=env)
     assert res.exit_code == 0, res.output
     assert [h["passage_id"] for h in json.loads(res.stdout)["results"]] == expected
+
+
+def test_an_article_without_terms_is_stored_and_found_by_meaning(milvus_engine, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    """Milvus refuses an empty sparse vector; an article of punctuation was a 500 on upload (schemathesis)."""
+    engine = milvus_engine()
+    engine.ingest([tiny_corpus])
+    written = engine.add_document(text=";", doc_id="semi", name="semi.txt")
+    assert written.status == "created"
+    assert "semi" in {d["doc_id"] for d in engine.documents()}
+    hit = engine.search("联名卡有什么好处", top_k=1).hits[0]
+    assert hit.doc_id == "card-types" and hit.keyword_score > 0.001
