@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from bench.stats import summary
-from index.dense import DenseIndex
+from index.snapshots.dense import DenseIndex
 
 SWEEPS = {"ivf": (16, 32, 64, 128, 256), "hnsw": (64, 128, 256, 512, 1024)}  # nprobe / efSearch
 

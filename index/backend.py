@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
-from index.segment import PassageRow
-
-if TYPE_CHECKING:  # the gate evaluates with a Searcher, which imports this module
-    from index.gate import Gate
-    from index.store import Store
+from index.store import Store
+from index.types import PassageRow
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -35,10 +32,6 @@ class Candidates:
 
     def __len__(self) -> int:
         return len(self.rows)
-
-
-class BackendUnavailable(RuntimeError):
-    """The backend cannot be reached or opened (a Milvus server down, a Lite file open elsewhere)."""
 
 
 class SearchIndex(Protocol):
@@ -86,6 +79,44 @@ class SearchIndex(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class GateVerdict:
+    accepted: bool
+    message: str
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Published:
+    """The index that serves now: its manifest, and a way to load it (None when it cannot be loaded
+    with this embedder, e.g. it was built with another one; its recorded figures still count)."""
+
+    manifest: dict[str, Any]
+    load: Callable[[], SearchIndex | None]
+
+
+# (the built but unpublished index, the published one or None) → verdict. The gate's type lives here,
+# with the contracts, so a backend can take a gate without importing the evaluator behind it.
+Gate = Callable[[SearchIndex, Published | None], GateVerdict]
+
+
+@dataclass
+class VerifyReport:
+    """`articleqa verify`'s findings: `problems` make the index unfit to serve; `warnings` don't."""
+
+    version: str = ""
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    checked: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+
 class IndexBackend(Protocol):
     """Where passages are indexed: publishes the store's state and opens what it published."""
 
@@ -97,7 +128,7 @@ class IndexBackend(Protocol):
         ...
 
     def open(self, version: str, store: Store) -> SearchIndex:
-        """Load a published version; SnapshotError when it is missing, damaged or built differently."""
+        """Load a published version; IndexUnusable when it is missing, damaged or built differently."""
         ...
 
     def publish(self, store: Store, force: bool, progress: Progress | None = None,
@@ -108,3 +139,7 @@ class IndexBackend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    def verify(self, store: Store, version: str | None = None) -> VerifyReport:
+        """Check the published index (or `version`) against its manifest and the store."""
+        ...

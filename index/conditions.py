@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 from index.filters import parse_date
 from index.store import Store
+from ingest.errors import ArticleqaError
 
 TEXT_FIELDS = ("doc_id", "title", "url", "publisher")
 DATE_FIELDS = ("published_at", "updated_at")
@@ -22,7 +23,7 @@ DATE_OPERATORS = ("is", "is not", "=", "≠", "!=", "before", "after", ">", "<",
                   "empty", "not empty", "null", "not null")
 
 
-class ConditionError(ValueError):
+class ConditionError(ArticleqaError, ValueError):
     """A condition naming a field we do not keep, an unknown operator, or a value of the wrong kind."""
 
 

@@ -12,7 +12,7 @@ class IndexConfig:
     """How passages are cut and indexed; recorded in every manifest."""
 
     chunking: ChunkParams = field(default_factory=ChunkParams)
-    dense_kind: str = "auto"  # flat (exact), ivf, hnsw, or auto: flat below index.dense.AUTO_ANN_MIN_ROWS rows
+    dense_kind: str = "auto"  # flat (exact), ivf, hnsw, or auto: flat below index.dense_kinds.AUTO_ANN_MIN_ROWS rows
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
     keep_snapshots: int = 3

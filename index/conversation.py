@@ -12,8 +12,7 @@ import numpy as np
 from index.answer import AnswerParams, compose_answer
 from index.evaluation import squash
 from index.searcher import QueryError, Ranking, Searcher, SearchParams, validate_query
-from index.segment import PassageRow
-from index.types import Answer, Hit, SearchResult
+from index.types import Answer, Hit, PassageRow, SearchResult
 
 ROLES = ("user", "assistant")
 MAX_TURNS = 20

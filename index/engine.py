@@ -9,26 +9,26 @@ from pathlib import Path
 from typing import Any
 
 from index.answer import answer_question
-from index.backend import BackendUnavailable, IndexBackend, Progress
+from index.backend import Gate, IndexBackend, Progress
 from index.config import IndexConfig
 from index.conversation import Conversation, Rewrite, Turn, answer_in_context
+from index.errors import BackendUnavailable, IndexUnusable
 from index.filters import NO_MATCH, DocFilters, FilterResolver
-from index.gate import Gate
 from index.indexer import DocumentResult, Indexer, IngestReport
 from index.pages import PageNumbers
 from index.searcher import Searcher, SearchParams
-from index.snapshot import SnapshotError
-from index.snapshot_backend import SnapshotBackend
+from index.snapshots.backend import SnapshotBackend
 from index.store import Store
 from index.types import Answer, Document, DocumentPassage, DocumentSection, SearchResult
 from ingest.embedders import Embedder
+from ingest.errors import ArticleqaError
 from ingest.readers import read_article_bytes, read_article_text
 from ingest.segmenter import Segmenter
 
 DB_NAME = "articleqa.sqlite3"
 
 
-class NotReady(RuntimeError):
+class NotReady(ArticleqaError, RuntimeError):
     """No snapshot has been published yet (run `articleqa ingest`)."""
 
 
@@ -80,7 +80,7 @@ class Engine:
                 return current
             try:
                 index = self.backend.open(version, self.store)
-            except (SnapshotError, BackendUnavailable) as exc:
+            except (IndexUnusable, BackendUnavailable) as exc:
                 self.last_load_error = str(exc)
                 if current is not None:
                     return current
@@ -94,7 +94,7 @@ class Engine:
     def ready(self) -> bool:
         try:
             self.searcher()
-        except (NotReady, SnapshotError):
+        except (NotReady, IndexUnusable):
             return False
         return True
 

@@ -3,40 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from index.backend import Gate, GateVerdict, Published, SearchIndex
 from index.evaluation import Question, evaluate_questions
 from index.searcher import Searcher, SearchParams
 from ingest.embedders import Embedder
 from ingest.segmenter import Segmenter
-
-if TYPE_CHECKING:
-    from index.backend import SearchIndex
-
-
-@dataclass(frozen=True)
-class GateVerdict:
-    accepted: bool
-    message: str
-    figures: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Published:
-    """The index that serves now: its manifest, and a way to load it (None when it cannot be loaded
-    with this embedder, e.g. it was built with another one; its recorded figures still count)."""
-
-    manifest: dict[str, Any]
-    load: Callable[[], SearchIndex | None]
-
-
-# (the built but unpublished index, the published one or None) → verdict
-Gate = Callable[["SearchIndex", Published | None], GateVerdict]
-
-
-class GateRefused(RuntimeError):
-    """The new index scored below the gate; the current one keeps serving."""
 
 
 def question_gate(questions: list[Question], embedder: Embedder, segmenter: Segmenter,

@@ -11,12 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from index.backend import IndexBackend, Progress
+from index.backend import Gate, IndexBackend, Progress
 from index.config import IndexConfig
-from index.gate import Gate
 from index.lock import WriteLock
 from index.near_duplicates import nearest, simhash
-from index.snapshot_backend import SnapshotBackend
+from index.snapshots.backend import SnapshotBackend
 from index.store import Store
 from ingest.chunking import chunk_article
 from ingest.embedders import Embedder

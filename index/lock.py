@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from ingest.errors import ArticleqaError
 
-class LockTimeout(RuntimeError):
+
+class LockTimeout(ArticleqaError, RuntimeError):
     """Another writer holds the data folder longer than we were willing to wait."""
 
 

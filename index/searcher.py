@@ -14,13 +14,14 @@ import numpy as np
 from index.backend import SearchIndex
 from index.background import background_similarity
 from index.confidence import ConfidenceParams, confidence, term_coverage
+from index.errors import IndexUnusable
 from index.fusion import FusionParams, fuse
 from index.highlight import highlight_spans
 from index.near_duplicates import PASSAGE_OVERLAP, overlap, trigrams
 from index.question_kind import topic_terms
-from index.snapshot import PassageRow, Snapshot, SnapshotError
-from index.types import Citation, Hit, SearchResult
+from index.types import Citation, Hit, PassageRow, SearchResult
 from ingest.embedders import Embedder
+from ingest.errors import ArticleqaError
 from ingest.segmenter import Segmenter
 
 MAX_QUERY_CHARS = 500
@@ -39,7 +40,7 @@ class Ranking:
     terms: list[str]
 
 
-class QueryError(ValueError):
+class QueryError(ArticleqaError, ValueError):
     """A query the searcher refuses: empty, too long, or a bad top_k."""
 
 
@@ -74,7 +75,7 @@ class Searcher:
     def __init__(self, index: SearchIndex, embedder: Embedder, segmenter: Segmenter,
                  params: SearchParams | None = None, cache_size: int = 1024) -> None:
         if index.size and index.manifest["embedder"]["id"] != embedder.id:
-            raise SnapshotError(
+            raise IndexUnusable(
                 f"index {index.version} was built with {index.manifest['embedder']['id']!r}, "
                 f"the embedder given is {embedder.id!r}"
             )
@@ -86,13 +87,6 @@ class Searcher:
         self._cache_size = cache_size
         self._cache_lock = Lock()
         self._background: float | None = None
-
-    @property
-    def snapshot(self) -> Snapshot:
-        """The FAISS + bm25s snapshot behind this searcher (benchmarks and tests look inside it)."""
-        if not isinstance(self.index, Snapshot):
-            raise TypeError(f"this searcher reads a {type(self.index).__name__}, not a snapshot")
-        return self.index
 
     def query_vector(self, query: str) -> np.ndarray:
         """Query embedding, from an LRU cache when the same query repeats."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.segment import PassageRow
+from index.types import PassageRow
 from ingest.types import Article, Passage, Section, passage_context
 
 SCHEMA_VERSION = 1

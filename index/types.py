@@ -1,9 +1,26 @@
-"""Values the core hands to its edges: hits with citations, search results and answers."""
+"""Values that cross index/'s files and its edges: stored passage rows, hits with citations, results, answers."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True)
+class PassageRow:
+    """A passage as a backend stores it, with its article's title and URL for the citation."""
+
+    row: int
+    passage_id: str
+    doc_id: str
+    section: str
+    paragraph: int
+    char_start: int
+    char_end: int
+    text: str
+    tokens: str
+    title: str
+    url: str
 
 
 @dataclass(frozen=True)

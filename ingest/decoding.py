@@ -5,11 +5,13 @@ from __future__ import annotations
 import codecs
 import re
 
+from ingest.errors import ArticleqaError
+
 # C0/C1 control characters other than tab and newlines carry no meaning in an article.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-class DecodeError(ValueError):
+class DecodeError(ArticleqaError, ValueError):
     """The bytes are not text in an encoding we accept."""
 
 

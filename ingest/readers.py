@@ -7,6 +7,7 @@ import unicodedata
 from pathlib import Path
 
 from ingest.decoding import decode_bytes
+from ingest.errors import ArticleqaError
 from ingest.html import read_html
 from ingest.markdown import read_markdown
 from ingest.types import Article
@@ -18,7 +19,7 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES + BINARY_SUFFIXES
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024  # one article; bigger files are dumps, not articles (same as the API cap)
 
 
-class ArticleError(ValueError):
+class ArticleError(ArticleqaError, ValueError):
     """An article that cannot be indexed; the message names the file and the reason."""
 
 

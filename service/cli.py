@@ -15,10 +15,9 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
-from index.backend import BackendUnavailable
-from index.backup import backup, restore
 from index.conversation_eval import evaluate_conversations, load_conversations
 from index.engine import DB_NAME, Engine, NotReady
+from index.errors import BackendUnavailable, GateRefused, IndexUnusable
 from index.evaluation import (
     candidate_question,
     compare_modes,
@@ -31,12 +30,10 @@ from index.evaluation import (
     load_beir_answers,
     load_questions,
 )
-from index.gate import GateRefused, question_gate
+from index.gate import question_gate
 from index.lock import LockTimeout
-from index.milvus_backend import MilvusBackend, verify_milvus
 from index.searcher import QueryError, SearchParams
-from index.snapshot import SnapshotError
-from index.verify import verify_data_dir
+from index.snapshots.backup import backup, restore
 from ingest.embedders import EmbeddingServiceError
 from service.rewrite import rewrite_from
 from service.settings import Settings
@@ -403,11 +400,7 @@ def verify(
     """Check a snapshot: checksums, counts, dimension, SQLite integrity, citations against the store."""
     settings = _settings(data_dir)
     engine = build_engine(settings)
-    if isinstance(engine.backend, MilvusBackend):
-        report = verify_milvus(engine.backend, engine.store)
-    else:
-        report = verify_data_dir(engine.data_dir, DB_NAME, version=version, embedder_id=engine.embedder.id,
-                                 dim=engine.embedder.dim, dictionary_hash=engine.segmenter.dictionary_hash)
+    report = engine.backend.verify(engine.store, version)
     engine.close()
     if as_json:
         _print_json(report.to_dict())
@@ -609,7 +602,7 @@ def _ready_engine(data_dir: Path | None) -> Engine:
         engine.searcher()
     except NotReady as exc:
         _fail(str(exc), 3)
-    except SnapshotError as exc:
+    except IndexUnusable as exc:
         _fail(str(exc), 4)
     return engine
 

@@ -9,11 +9,10 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from index.backend import BackendUnavailable
 from index.engine import NotReady
+from index.errors import BackendUnavailable, IndexUnusable
 from index.lock import LockTimeout
 from index.searcher import QueryError
-from index.snapshot import SnapshotError
 from ingest.decoding import DecodeError
 from ingest.embedders import EmbeddingServiceError
 from ingest.readers import ArticleError
@@ -26,7 +25,7 @@ _STATUS: dict[type[Exception], int] = {
     LockTimeout: 409,
     ReindexRunning: 409,
     NotReady: 503,
-    SnapshotError: 503,
+    IndexUnusable: 503,
     BackendUnavailable: 503,
     EmbeddingServiceError: 503,
 }
@@ -55,7 +54,7 @@ def core_errors() -> tuple[type[Exception], ...]:
 
 
 def _detail(exc: Exception) -> str:
-    if isinstance(exc, SnapshotError):
+    if isinstance(exc, IndexUnusable):
         return f"the index cannot be loaded: {exc}"
     if isinstance(exc, LockTimeout):
         return f"the index is busy, try again later: {exc}"

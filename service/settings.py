@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     embed_input_type: bool = Field(True, description="openai:<model>: send input_type query/passage")
     passage_prompt: str = Field("", description="prefix put before each passage (openai:<model>), e.g. 'passage: '")
     dense_kind: str = Field("auto", description="flat (exact), ivf or hnsw (approximate), or auto: flat below "
-                                                "index.dense.AUTO_ANN_MIN_ROWS passages, IVF from there on")
+                                                "index.dense_kinds.AUTO_ANN_MIN_ROWS passages, IVF from there on")
     chunk_max_chars: int = Field(320, ge=20)
     chunk_min_chars: int = Field(80, ge=0)
     fusion_method: str = Field("zscore", description="zscore | minmax | rrf")

@@ -7,7 +7,7 @@ from typing import Any
 from index.engine import Engine
 from index.fusion import FusionParams
 from index.indexer import IndexConfig
-from index.milvus_backend import MilvusBackend
+from index.milvus.backend import MilvusBackend
 from index.searcher import SearchParams
 from ingest.chunking import ChunkParams
 from ingest.embedders import make_embedder

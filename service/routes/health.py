@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from index.engine import NotReady
-from index.snapshot import SnapshotError
+from index.errors import IndexUnusable
 from service.models import Health, ReadyStatus
 from service.state import get_state
 
@@ -27,7 +27,7 @@ def readyz(request: Request) -> ReadyStatus | JSONResponse:
         return _not_ready(ReadyStatus(ready=False, detail="the service is starting"))
     try:
         stats = engine.stats()
-    except (NotReady, SnapshotError) as exc:
+    except (NotReady, IndexUnusable) as exc:
         state.metrics.set_not_ready()
         return _not_ready(ReadyStatus(ready=False, embedder=engine.embedder.id, backend=engine.backend.name,
                                       detail=str(exc)))
@@ -53,7 +53,7 @@ def metrics(request: Request) -> Response:
     if engine is not None:
         try:
             stats = engine.stats()
-        except (NotReady, SnapshotError):
+        except (NotReady, IndexUnusable):
             state.metrics.set_not_ready()
         else:
             state.metrics.set_index(int(stats["documents"]), int(stats["passages"]))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from index.engine import DB_NAME
 from index.indexer import IndexConfig
-from index.snapshot import MANIFEST, SNAPSHOTS
-from index.verify import verify_data_dir
+from index.snapshots.files import MANIFEST, SNAPSHOTS
+from index.snapshots.verify import verify_data_dir
 from tests.conftest import CORPUS
 
 QUERIES = ("信用卡一般分为哪几类?", "风险管理能力", "账单分期手续费", "学习能力", "联名卡积分")

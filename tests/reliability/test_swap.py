@@ -9,7 +9,8 @@ from pathlib import Path
 
 from index.engine import Engine
 from index.indexer import IndexConfig
-from index.snapshot import SNAPSHOTS, Snapshot
+from index.snapshots.files import SNAPSHOTS
+from index.snapshots.snapshot import Snapshot
 from tests.live_server import copy_data_dir
 
 QUERIES = ("信用卡一般分为哪几类?", "风险管理", "学习能力", "积分兑换", "联名卡")
@@ -44,10 +45,10 @@ def test_searches_during_repeated_publishes(built_data_dir: Path, tmp_path: Path
         while not stop.is_set():
             try:
                 searcher = engine.searcher()
-                version = searcher.snapshot.version
+                version = searcher.index.version
                 with lock:
                     if version not in snapshot_ids:
-                        snapshot_ids[version] = _passage_ids(searcher.snapshot)
+                        snapshot_ids[version] = _passage_ids(searcher.index)
                 result = searcher.search(QUERIES[i % len(QUERIES)], top_k=5)
                 assert result.index_version == version
                 with lock:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from index.engine import DB_NAME, Engine
 from index.lock import WriteLock
-from index.verify import verify_data_dir
+from index.snapshots.verify import verify_data_dir
 from ingest.embedders import Embedder
 from ingest.segmenter import JiebaSegmenter
 from service.cli import app

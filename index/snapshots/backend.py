@@ -14,23 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from index.backend import Progress
+from index.backend import Gate, GateVerdict, Progress, Published, VerifyReport
 from index.config import IndexConfig
-from index.dense import DenseIndex, resolve_kind
-from index.gate import Gate, GateRefused, GateVerdict, Published
-from index.keyword import KeywordIndex
-from index.snapshot import (
-    FORMAT_VERSION,
-    MANIFEST,
-    SNAPSHOTS,
-    Snapshot,
-    SnapshotError,
-    next_version,
-    publish,
-    read_current,
-    write_atomic,
-    write_snapshot,
-)
+from index.dense_kinds import resolve_kind
+from index.errors import GateRefused
+from index.snapshots.dense import DenseIndex
+from index.snapshots.files import MANIFEST, SNAPSHOTS, next_version, read_current, write_atomic
+from index.snapshots.keyword import KeywordIndex
+from index.snapshots.snapshot import FORMAT_VERSION, Snapshot, SnapshotError, publish, write_snapshot
+from index.snapshots.verify import verify_data_dir
 from index.store import Store
 from ingest.embedders import Embedder
 from ingest.segmenter import Segmenter
@@ -69,6 +61,12 @@ class SnapshotBackend:
 
     def close(self) -> None:
         """Nothing held: each Snapshot holds its own files."""
+
+    def verify(self, store: Store, version: str | None = None) -> VerifyReport:
+        """Checksums, counts, dimension, SQLite integrity, and citations that reproduce their text."""
+        # The store's path is absolute or relative to the data folder; either joins onto it.
+        return verify_data_dir(self.data_dir, str(store.path), version=version, embedder_id=self.embedder.id,
+                               dim=self.embedder.dim, dictionary_hash=self.segmenter.dictionary_hash)
 
     def publish(self, store: Store, force: bool, progress: Progress | None = None,
                 gate: Gate | None = None, full: bool = False) -> dict[str, Any]:

@@ -7,7 +7,7 @@ article no longer has), and deletes the tombstoned ones. A full build (first bui
 embedder, dictionary or chunking, or BM25's average length drifting) fills a new collection and
 switches the alias to it in one step, so readers never see a half-built index.
 
-The keyword side is BM25 over our own Segmenter's terms as sparse vectors (see index/bm25_sparse.py),
+The keyword side is BM25 over our own Segmenter's terms as sparse vectors (see index/milvus/sparse.py),
 so the domain dictionary applies and the scores are bm25s' scores. `keyword_mode="server"` instead
 lets Milvus analyse the text with its jieba analyzer (and our dictionary's words) and score BM25
 itself; those scores are only used as ranks (Milvus Lite returns negative, per-segment scores).
@@ -16,36 +16,26 @@ itself; those scores are only used as ranks (Milvus Lite returns negative, per-s
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.backend import BackendUnavailable, Candidates, Progress
-from index.bm25_sparse import passage_weights, query_weights, sparse_dot
+from index.backend import Gate, GateVerdict, Progress, Published, VerifyReport
 from index.config import IndexConfig
-from index.dense import (
-    HNSW_EF_CONSTRUCTION,
-    HNSW_EF_PER_K,
-    HNSW_EF_SEARCH,
-    HNSW_M,
-    IVF_NPROBE,
-    ivf_lists,
-    resolve_kind,
-)
-from index.gate import Gate, GateRefused, GateVerdict, Published
-from index.segment import PassageRow
-from index.snapshot import SnapshotError, check_compatible
+from index.dense_kinds import HNSW_EF_CONSTRUCTION, HNSW_M, ivf_lists, resolve_kind
+from index.errors import BackendUnavailable, GateRefused, IndexUnusable
+from index.manifest import check_compatible
+from index.milvus.client import connect, disconnect, is_local, quote, row_key
+from index.milvus.reader import MilvusIndex
+from index.milvus.sparse import passage_weights
+from index.milvus.verify import verify_collection
 from index.store import PassageRecord, Store
-from index.verify import VerifyReport
 from ingest.embedders import Embedder
 from ingest.segmenter import Segmenter
 from ingest.types import passage_context
@@ -53,24 +43,14 @@ from ingest.types import passage_context
 FORMAT_VERSION = 1
 KEYWORD_MODES = ("client", "server")
 PROPERTY = "articleqa.manifest"  # the manifest travels with the collection, as a collection property
-_FIELDS = ("passage_id", "doc_id", "section", "paragraph", "char_start", "char_end", "text", "tokens", "title", "url")
 _BATCH = 1000
 _AVGDL_DRIFT = 0.1  # rebuild when BM25's average passage length moved by more than this share
-
-
-def row_key(passage_id: str) -> int:
-    """The collection's primary key of a passage: 63 bits of its id's hash, the same in every build."""
-    return int.from_bytes(hashlib.blake2b(passage_id.encode("utf-8"), digest_size=8).digest(), "big") >> 1
-
-
-def _quote(values: Iterable[str]) -> str:
-    """A Milvus filter list literal; JSON's string escapes are the filter language's."""
-    return json.dumps(list(values), ensure_ascii=False)
 
 
 # The sparse vector of a passage without any term (an article of punctuation): Milvus refuses an empty
 # one, so it gets a negligible weight on an id no term has (ids count up from 0; Milvus' largest is 2^32-2).
 _NO_TERMS = {2**32 - 2: 1e-6}
+
 
 class MilvusBackend:
     """Publishes the store into a Milvus collection (through an alias) and opens it for reading."""
@@ -102,47 +82,20 @@ class MilvusBackend:
 
     @property
     def local(self) -> bool:
-        return not self.uri.startswith(("http://", "https://", "tcp://", "unix:"))
+        return is_local(self.uri)
 
     def client(self) -> Any:
         """The MilvusClient, connected on first use; BackendUnavailable names the URI and the cause."""
         with self._lock:
             if self._client is None:
-                try:  # imported here: the FAISS backend never needs pymilvus
-                    from pymilvus import MilvusClient
-                except ImportError as exc:
-                    raise BackendUnavailable(
-                        f"the Milvus backend needs pymilvus (and milvus-lite for a local .db): "
-                        f"pip install -e '.[milvus]' ({exc})") from exc
-
-                if self.local:
-                    Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
-                    # Lite's gRPC server runs in this process and logs a traceback for every call it
-                    # does not implement (pymilvus asks AllocTimestamp when an index is created, then
-                    # carries on); the client side gets each error anyway.
-                    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
-                try:
-                    self._client = _Guarded(MilvusClient(uri=self.uri, token=self.token, timeout=30), self.uri)
-                except Exception as exc:  # pymilvus raises its own hierarchy, Lite a DataDirLockedError inside
-                    hint = ("Milvus Lite lets one process open a .db at a time: stop the other process (the "
-                            "service?) or send articles through the API (POST /documents, POST /reindex)"
-                            if self.local else "check ARTICLEQA_MILVUS_URI and ARTICLEQA_MILVUS_TOKEN")
-                    raise BackendUnavailable(f"cannot open Milvus at {self.uri}: {exc}; {hint}") from exc
+                self._client = connect(self.uri, self.token)
             return self._client
 
     def close(self) -> None:
         with self._lock:
             client, self._client = self._client, None
-        if client is None:
-            return
-        with contextlib.suppress(Exception):
-            client.close()
-        if self.local:
-            # Lite keeps its embedded server (and the .db lock) until the process exits unless released.
-            with contextlib.suppress(Exception):
-                from milvus_lite.server_manager import server_manager_instance
-
-                server_manager_instance.release_server(self.uri)
+        if client is not None:
+            disconnect(client, self.uri)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -171,15 +124,30 @@ class MilvusBackend:
     def open(self, version: str, store: Store) -> MilvusIndex:
         manifest = self.manifest()
         if manifest is None:
-            raise SnapshotError(f"Milvus collection {self.alias!r} at {self.uri} has no articleqa manifest")
+            raise IndexUnusable(f"Milvus collection {self.alias!r} at {self.uri} has no articleqa manifest")
         if manifest.get("format") != FORMAT_VERSION:
-            raise SnapshotError(f"Milvus collection {self.alias!r}: format {manifest.get('format')!r}, "
-                                f"this articleqa reads {FORMAT_VERSION}")
+            raise IndexUnusable(f"Milvus collection {self.alias!r}: format {manifest.get('format')!r}, "
+                                 f"this articleqa reads {FORMAT_VERSION}")
         check_compatible(manifest, embedder_id=self.embedder.id, dim=self.embedder.dim,
                          dictionary_hash=self.segmenter.dictionary_hash, where=f"Milvus collection {self.alias!r}")
         c = self.client()
         c.load_collection(manifest["collection"])  # a reopened collection must be loaded again (Lite)
-        return MilvusIndex(self, manifest, store)
+        return MilvusIndex(self.client, manifest, store)
+
+    def verify(self, store: Store, version: str | None = None) -> VerifyReport:
+        """`articleqa verify` on Milvus (always the aliased collection: Milvus keeps no older versions)."""
+        report = VerifyReport()
+        try:
+            current = self.current_version()
+            if current is None:
+                report.problems.append(f"Milvus collection {self.alias!r} at {self.uri}: nothing published yet")
+                return report
+            report.version = current
+            index = self.open(current, store)
+        except (IndexUnusable, BackendUnavailable) as exc:
+            report.problems.append(str(exc))
+            return report
+        return verify_collection(index, store, self.embedder.id, report)
 
     # -- publishing ---------------------------------------------------------------------------
 
@@ -201,12 +169,12 @@ class MilvusBackend:
         c = self.client()
         name = manifest["collection"]
         if deleted:
-            c.delete(name, filter=f"doc_id in {_quote(deleted)}")
+            c.delete(name, filter=f"doc_id in {quote(deleted)}")
         done = 0
         for batch in _doc_batches(store, self.embedder.id, changed):
             new_keys = self._upsert(name, store, batch, manifest["keyword"]["avgdl"])
             docs = sorted({r.doc_id for r, _ in batch})
-            old = c.query(name, filter=f"doc_id in {_quote(docs)}", output_fields=["doc_id"])
+            old = c.query(name, filter=f"doc_id in {quote(docs)}", output_fields=["doc_id"])
             stale = [int(r["pk"]) for r in old if int(r["pk"]) not in new_keys]
             if stale:
                 c.delete(name, ids=stale)
@@ -293,7 +261,7 @@ class MilvusBackend:
         schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.embedder.dim)
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
         index = c.prepare_index_params()
-        # The same kinds and parameters as the snapshot backend's DenseIndex (index/dense.py).
+        # The same kinds and parameters as the snapshot backend's DenseIndex (index/dense_kinds.py).
         kind = resolve_kind(self.config.dense_kind, rows)
         dense: dict[str, Any] = {"kind": kind, "requested": self.config.dense_kind, "metric": "inner_product"}
         if kind == "hnsw":
@@ -361,9 +329,9 @@ class MilvusBackend:
             if previous is None or not self._compatible(previous):
                 return None
             c.load_collection(previous["collection"])
-            return MilvusIndex(self, previous, store)
+            return MilvusIndex(self.client, previous, store)
 
-        return gate(MilvusIndex(self, manifest, store), Published(previous, load) if previous else None)
+        return gate(MilvusIndex(self.client, manifest, store), Published(previous, load) if previous else None)
 
     def _set_manifest(self, name: str, store: Store, previous: dict[str, Any] | None, version: str,
                       avgdl: float | None = None, dense: dict[str, Any] | None = None, announce: bool = True,
@@ -394,36 +362,6 @@ class MilvusBackend:
         return manifest
 
 
-class _Guarded:
-    """The MilvusClient, with "cannot reach Milvus" errors turned into BackendUnavailable naming the URI
-    (the service answers 503 and keeps what it serves); other errors pass through unchanged."""
-
-    def __init__(self, client: Any, uri: str) -> None:
-        self._client = client
-        self._uri = uri
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._client, name)
-        if not callable(attr):
-            return attr
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            import grpc
-            from pymilvus.exceptions import ConnectError, ConnectionNotExistException, MilvusUnavailableException
-
-            try:
-                return attr(*args, **kwargs)
-            except (ConnectError, ConnectionNotExistException, MilvusUnavailableException) as exc:
-                raise BackendUnavailable(f"Milvus at {self._uri} is unreachable ({name}: {exc})") from exc
-            except grpc.RpcError as exc:
-                code = exc.code() if hasattr(exc, "code") else None
-                if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                    raise BackendUnavailable(f"Milvus at {self._uri} is unreachable ({name}: {code})") from exc
-                raise
-
-        return call
-
-
 def _doc_batches(store: Store, embedder_id: str, doc_ids: Sequence[str]) -> Iterable[list[PassageRecord]]:
     """The passages of these articles, about _BATCH at a time, never splitting an article."""
     pending: list[PassageRecord] = []
@@ -437,179 +375,3 @@ def _doc_batches(store: Store, embedder_id: str, doc_ids: Sequence[str]) -> Iter
         yield pending
 
 
-class MilvusIndex:
-    """One published version of the collection, read through the alias (the SearchIndex of Milvus)."""
-
-    def __init__(self, backend: MilvusBackend, manifest: dict[str, Any], store: Store) -> None:
-        self.backend = backend
-        self._manifest = manifest
-        self.store = store
-        self.collection = str(manifest["collection"])
-
-    @property
-    def version(self) -> str:
-        return str(self._manifest["version"])
-
-    @property
-    def manifest(self) -> dict[str, Any]:
-        return self._manifest
-
-    @property
-    def size(self) -> int:
-        return int(self._manifest["counts"]["passages"])
-
-    def known(self, terms: Sequence[str]) -> list[str]:
-        stats = self.store.term_stats(terms)
-        return [t for t in terms if t in stats and stats[t][1] > 0]
-
-    def _query_sparse(self, terms: Sequence[str]) -> dict[int, float]:
-        passages, _ = self.store.keyword_totals()
-        return query_weights(terms, self.store.term_stats(terms), passages)
-
-    def search_hybrid(self, query: np.ndarray | None, terms: Sequence[str] | None, k: int,
-                      doc_ids: Sequence[str] | None = None) -> Candidates:
-        """Both retrievers in one hybrid call; each candidate comes back with its vectors, so both
-        scores are computed here exactly as the snapshot backend computes them."""
-        from pymilvus import AnnSearchRequest, RRFRanker
-
-        if self.size == 0:
-            return Candidates.empty()
-        expr = ""
-        if doc_ids:
-            # Only ids that exist go into the filter: anything else matches nothing anyway, and an
-            # arbitrary string could hold characters the filter language cannot escape.
-            existing = self.store.existing(doc_ids)
-            if not existing:
-                return Candidates.empty()
-            expr = f"doc_id in {_quote(existing)}"
-        qsparse = self._query_sparse(terms) if terms is not None else {}
-        # The mode this collection was built with (a changed setting takes effect at the next full build).
-        server = self._manifest["keyword"]["mode"] == "server" and terms is not None and bool(terms)
-        requests = []
-        if query is not None:
-            requests.append(AnnSearchRequest(data=[np.asarray(query, np.float32).tolist()], anns_field="dense",
-                                             param=self._dense_params(k), limit=k, expr=expr))
-        if server:
-            requests.append(AnnSearchRequest(data=[" ".join(terms or ())], anns_field="bm25",
-                                             param={"metric_type": "BM25"}, limit=k, expr=expr))
-        elif qsparse:
-            requests.append(AnnSearchRequest(data=[qsparse], anns_field="sparse", param={"metric_type": "IP"},
-                                             limit=k, expr=expr))
-        if not requests:
-            return Candidates.empty()
-        c = self.backend.client()
-        out = ["dense", "sparse"]
-        if len(requests) == 1:
-            r = requests[0]
-            hits = c.search(self.collection, data=r.data, anns_field=r.anns_field, search_params=r.param,
-                            limit=k, filter=expr, output_fields=out)[0]
-        else:
-            hits = c.hybrid_search(self.collection, requests, ranker=RRFRanker(60), limit=2 * k,
-                                   output_fields=out)[0]
-        if not hits:
-            return Candidates.empty()
-        rows = np.array([int(h["pk"]) for h in hits], dtype=np.int64)
-        if query is not None:
-            vectors = np.asarray([h["entity"]["dense"] for h in hits], dtype=np.float32)
-            dense = vectors @ np.asarray(query, np.float32)
-        else:
-            dense = np.zeros(len(hits), np.float32)
-        if server:
-            keyword = self._server_ranks(terms or (), k, expr, rows)
-        else:
-            keyword = np.array([sparse_dot(qsparse, h["entity"]["sparse"]) for h in hits], dtype=np.float32)
-        return Candidates(rows, dense.astype(np.float32), keyword)
-
-    def _dense_params(self, k: int) -> dict[str, Any]:
-        kind = self._manifest["dense"]["kind"]
-        if kind == "hnsw":
-            return {"metric_type": "IP", "params": {"ef": max(HNSW_EF_SEARCH, HNSW_EF_PER_K * k)}}
-        if kind == "ivf":
-            return {"metric_type": "IP", "params": {"nprobe": min(IVF_NPROBE, int(self._manifest["dense"]["nlist"]))}}
-        return {"metric_type": "IP"}
-
-    def _server_ranks(self, terms: Sequence[str], k: int, expr: str, rows: np.ndarray) -> np.ndarray:
-        """Milvus' own BM25, as rank-based scores 1/(60 + rank) (its raw scores are not comparable)."""
-        hits = self.backend.client().search(self.collection, data=[" ".join(terms)], anns_field="bm25",
-                                            search_params={"metric_type": "BM25"}, limit=k, filter=expr)[0]
-        rank = {int(h["pk"]): i for i, h in enumerate(hits)}
-        return np.array([1.0 / (61 + rank[int(r)]) if int(r) in rank else 0.0 for r in rows], dtype=np.float32)
-
-    def search_dense(self, query: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> Candidates:
-        found = self.search_hybrid(query, None, k, doc_ids)
-        order = np.argsort(-found.dense, kind="stable")[:k]
-        return Candidates(found.rows[order], found.dense[order], found.keyword[order])
-
-    def search_keyword(self, terms: Sequence[str], k: int, doc_ids: Sequence[str] | None = None) -> Candidates:
-        found = self.search_hybrid(None, terms, k, doc_ids)
-        order = np.argsort(-found.keyword, kind="stable")[:k]
-        order = order[found.keyword[order] > 0]
-        return Candidates(found.rows[order], found.dense[order], found.keyword[order])
-
-    def rows(self, rows: list[int]) -> list[PassageRow]:
-        if not rows:
-            return []
-        found = self.backend.client().query(self.collection, ids=[int(r) for r in rows], output_fields=list(_FIELDS))
-        by_key = {int(r["pk"]): r for r in found}
-        return [PassageRow(int(r), *(by_key[int(r)][f] for f in _FIELDS)) for r in rows if int(r) in by_key]
-
-    def docs_of_rows(self, rows: Sequence[int] | np.ndarray) -> list[str]:
-        if len(rows) == 0:
-            return []
-        found = self.backend.client().query(self.collection, ids=[int(r) for r in rows], output_fields=["doc_id"])
-        by_key = {int(r["pk"]): str(r["doc_id"]) for r in found}
-        return [by_key.get(int(r), "") for r in rows]
-
-    def documents(self) -> list[dict[str, Any]]:
-        return [{"doc_id": a.doc_id, "title": a.title, "url": a.url, "updated_at": a.updated_at,
-                 "passages": a.passages} for a in self.store.list_articles()]
-
-    def close(self) -> None:
-        """The client belongs to the backend; nothing to release per version."""
-
-
-def verify_milvus(backend: MilvusBackend, store: Store) -> VerifyReport:
-    """`articleqa verify` on Milvus: the manifest, the row count against the store, every passage's
-    text and citation against the store, and the store's SQLite integrity."""
-    report = VerifyReport()
-    try:
-        version = backend.current_version()
-        if version is None:
-            report.problems.append(f"Milvus collection {backend.alias!r} at {backend.uri}: nothing published yet")
-            return report
-        report.version = version
-        index = backend.open(version, store)
-    except (SnapshotError, BackendUnavailable) as exc:
-        report.problems.append(str(exc))
-        return report
-    if (res := store.integrity_check()) != "ok":
-        report.problems.append(f"store integrity_check: {res}")
-    c = backend.client()
-    rows = int(c.get_collection_stats(index.collection).get("row_count", -1))
-    docs, passages = store.counts()
-    report.checked.update({"collection": index.collection, "rows": rows,
-                           "store": {"documents": docs, "passages": passages}})
-    current = index.manifest.get("store_generation") == store.generation()
-    if not current:
-        report.warnings.append("the store has changes that are not published yet (run `articleqa ingest`)")
-    missing = differing = 0
-    texts: dict[str, str] = {}
-    for batch in store.iter_records(backend.embedder.id):
-        found = {r.passage_id: r for r in index.rows([row_key(p.passage_id) for p, _ in batch])}
-        for p, _ in batch:
-            got = found.get(p.passage_id)
-            if got is None:
-                missing += 1
-                continue
-            if p.doc_id not in texts:
-                article = store.get_article(p.doc_id)
-                texts[p.doc_id] = article.text if article else ""
-            if (got.text, got.char_start, got.char_end) != (p.text, p.char_start, p.char_end) or \
-                    texts[p.doc_id][got.char_start : got.char_end] != got.text:
-                differing += 1
-    report.checked["citations"] = passages - missing
-    if current and (missing or differing or rows != passages):
-        report.problems.append(f"Milvus holds {rows} rows for the store's {passages} passages: {missing} missing, "
-                               f"{differing} with another text or offsets; `articleqa migrate --to milvus` "
-                               "rebuilds the collection from the store")
-    return report

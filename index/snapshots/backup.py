@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from index.lock import WriteLock
-from index.snapshot import MANIFEST, READERS, SNAPSHOTS, fsync_dir, next_version, read_current, write_atomic
+from index.snapshots.files import MANIFEST, READERS, SNAPSHOTS, fsync_dir, next_version, read_current, write_atomic
 
 BACKUP_INFO = "backup.json"
 

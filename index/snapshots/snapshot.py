@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -16,65 +15,32 @@ from typing import Any
 import numpy as np
 
 from index.backend import Candidates
-from index.dense import DenseIndex
-from index.keyword import KeywordIndex, lucene_idf
-from index.segment import DocumentTuple, PassageRow, PassageTuple, Segment, write_segment
+from index.bm25 import lucene_idf
+from index.errors import IndexUnusable
+from index.manifest import check_compatible
+from index.snapshots.dense import DenseIndex
+from index.snapshots.files import (
+    CURRENT,
+    DELTA,
+    MANIFEST,
+    READERS,
+    SNAPSHOTS,
+    file_sha256,
+    fsync_dir,
+    read_current,
+    verify_files,
+    write_atomic,
+)
+from index.snapshots.keyword import KeywordIndex
+from index.snapshots.segment import DocumentTuple, PassageTuple, Segment, write_segment
+from index.types import PassageRow
 
 FORMAT_VERSION = 2  # 2: the exact dense index is dense.npy (memory-mapped), no longer a FAISS file
-MANIFEST = "manifest.json"
-DELTA = "delta"  # the delta segment's folder inside a snapshot
-READERS = ".readers"  # processes that have the snapshot loaded hold a shared flock on it
-CURRENT = "CURRENT"
-SNAPSHOTS = "snapshots"
 
 
-class SnapshotError(RuntimeError):
-    """A snapshot is missing, incomplete, corrupted, or was built differently from what is asked."""
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: str) -> None:
-    """Write temp, fsync, os.replace, fsync the folder: readers see the old or the new file, whole."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def read_current(data_dir: Path) -> str | None:
-    """The published snapshot version, or None before the first publish."""
-    pointer = data_dir / CURRENT
-    if not pointer.exists():
-        return None
-    version = pointer.read_text(encoding="utf-8").strip()
-    return version or None
-
-
-def next_version(data_dir: Path) -> str:
-    root = data_dir / SNAPSHOTS
-    numbers = [int(p.name) for p in root.iterdir() if p.name.isdigit()] if root.exists() else []
-    current = read_current(data_dir)
-    if current and current.isdigit():
-        numbers.append(int(current))
-    return f"{max(numbers, default=0) + 1:06d}"
+class SnapshotError(IndexUnusable):
+    """A snapshot (the FAISS backend's published index) is missing, incomplete, corrupted, or was built
+    differently from what is asked."""
 
 
 def write_snapshot(
@@ -397,36 +363,3 @@ def _best(found: Candidates, k: int, by_keyword: bool) -> Candidates:
     if by_keyword:
         order = order[scores[order] > 0]
     return Candidates(found.rows[order], found.dense[order], found.keyword[order])
-
-
-def check_compatible(manifest: dict[str, Any], *, embedder_id: str | None, dim: int | None,
-                     dictionary_hash: str | None, where: str) -> None:
-    """Raise SnapshotError naming the field when a snapshot was built with another embedder or dictionary."""
-    emb = manifest.get("embedder", {})
-    if embedder_id is not None and emb.get("id") != embedder_id:
-        raise SnapshotError(
-            f"{where} was built with embedder {emb.get('id')!r}, but queries would use {embedder_id!r}; "
-            "rebuild the index (articleqa ingest --rebuild) or configure the same embedder"
-        )
-    if dim is not None and int(emb.get("dim", -1)) != dim:
-        raise SnapshotError(f"{where} has dimension {emb.get('dim')}, the embedder produces {dim}")
-    seg = manifest.get("segmenter", {})
-    if dictionary_hash is not None and seg.get("dictionary_hash") != dictionary_hash:
-        raise SnapshotError(
-            f"{where} was built with segmenter dictionary {seg.get('dictionary_hash')!r}, the current one is "
-            f"{dictionary_hash!r}; rebuild the index so keywords are cut the same way"
-        )
-
-
-def verify_files(folder: Path, manifest: dict[str, Any], checksums: bool) -> list[str]:
-    """Problems with the files a manifest lists: missing, wrong size, or (with checksums) wrong hash."""
-    problems = []
-    for name, info in manifest.get("files", {}).items():
-        path = folder / name
-        if not path.exists():
-            problems.append(f"{name} is missing")
-        elif path.stat().st_size != info["bytes"]:
-            problems.append(f"{name} has {path.stat().st_size} bytes, manifest says {info['bytes']}")
-        elif checksums and file_sha256(path) != info["sha256"]:
-            problems.append(f"{name} checksum differs from the manifest")
-    return problems

@@ -4,36 +4,19 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from index.dense import DENSE_FILES, DenseIndex
-from index.keyword import KeywordIndex
+from index.snapshots.dense import DENSE_FILES, DenseIndex
+from index.snapshots.keyword import KeywordIndex
+from index.types import PassageRow
 
 SEGMENT_FILES = (*DENSE_FILES.values(), "keyword", "meta.sqlite", "row_doc.npy")  # one dense file per segment
 
 PassageTuple = tuple[str, str, int, str, int, int, int, str, str]
 DocumentTuple = tuple[str, str, str, str, str, str]
-
-
-@dataclass(frozen=True)
-class PassageRow:
-    """A passage as a snapshot stores it, with its article's title and URL for the citation."""
-
-    row: int
-    passage_id: str
-    doc_id: str
-    section: str
-    paragraph: int
-    char_start: int
-    char_end: int
-    text: str
-    tokens: str
-    title: str
-    url: str
 
 
 def write_segment(folder: Path, rows: list[PassageTuple], documents: list[DocumentTuple], dense: DenseIndex,

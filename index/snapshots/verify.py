@@ -4,29 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
-from index.snapshot import MANIFEST, SNAPSHOTS, Snapshot, SnapshotError, read_current
+from index.backend import VerifyReport
+from index.snapshots.snapshot import MANIFEST, SNAPSHOTS, Snapshot, SnapshotError, read_current
 from index.store import Store
-
-
-@dataclass
-class VerifyReport:
-    """`problems` make the data folder unfit to serve; `warnings` don't."""
-
-    version: str = ""
-    problems: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    checked: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ok": self.ok}
 
 
 def verify_data_dir(data_dir: Path, store_name: str, version: str | None = None, embedder_id: str | None = None,

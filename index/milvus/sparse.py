@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from index.keyword import lucene_idf
+from index.bm25 import lucene_idf
 
 
 def passage_weights(tokens: Sequence[str], term_ids: Mapping[str, int], avgdl: float,

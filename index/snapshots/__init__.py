@@ -1,0 +1,1 @@
+"""The default backend: FAISS + bm25s snapshot folders in the data folder; imports nothing of index/milvus."""
