@@ -24,6 +24,12 @@ class AnswerParams:
     sentence and the one after it in the same passage: in these articles a sentence that restates the
     topic ("…需要具备X能力") is most often followed by the one that defines or explains it ("X包括…");
     a third joins when it scores within `extend_within` of the best.
+
+    A topic word that a sentence lacks but its passage (or title) has counts `context` of its weight: an
+    encyclopaedia-like passage names its subject once and then says "牠们"/"本鱼", so the sentence that
+    answers is the one with the attribute asked for. When the best sentence of another passage scores
+    within `second_within` of the best, it is quoted too, with its own citation: the retriever's first
+    passage is not always the one that answers, and two cited quotes beat one wrong one.
     """
 
     passages: int = 3
@@ -34,6 +40,8 @@ class AnswerParams:
     sentences: int = 2
     extend_within: float = 0.1
     min_chars: int = 6
+    context: float = 0.3
+    second_within: float = 0.1
 
     def __post_init__(self) -> None:
         if self.passages < 1 or self.sentences < 1:
@@ -72,20 +80,22 @@ def compose_answer(searcher: Searcher, result: SearchResult, started: float | No
 
 
 def best_sentences(question: str, hits: list[Hit], params: AnswerParams) -> list[Quote]:
-    """The best sentence of the first `params.passages` hits and the sentences after it, as quotes."""
+    """The best sentence of the first `params.passages` hits and the sentences after it, as quotes (and
+    another passage's best sentence when it is nearly as good)."""
     hits = hits[: params.passages]
     kind = question_kind(question)
     topic = bigrams(INTERROGATIVE.sub(" ", question)) or bigrams(question)
     per_hit: list[list[_Sentence]] = []
     for h_i, hit in enumerate(hits):
         heading = bigrams(hit.citation.section)
+        around = bigrams(hit.text) | heading | bigrams(hit.citation.title)
         prior = params.rank_prior[min(h_i, len(params.rank_prior) - 1)]
         scored = []
         for s, e in sentence_spans(hit.text):
             text = hit.text[s:e]
             if e - s < params.min_chars and len(hits) > 1:
                 continue
-            scored.append(_Sentence(h_i, s, e, _score(text, heading, topic, kind, prior, params)))
+            scored.append(_Sentence(h_i, s, e, _score(text, heading, around, topic, kind, prior, params)))
         per_hit.append(scored)
     candidates = [s for sentences in per_hit for s in sentences]
     if not candidates:
@@ -101,14 +111,22 @@ def best_sentences(question: str, hits: list[Hit], params: AnswerParams) -> list
         hi += 1
     elif lo > 0 and run[lo - 1].score >= best.score - params.extend_within:
         lo -= 1
-    return [_quote(hits[best.hit], s.start, s.end) for s in run[lo:hi]]
+    quotes = [_quote(hits[best.hit], s.start, s.end) for s in run[lo:hi]]
+    others = [s for s in candidates if s.hit != best.hit]
+    if others and params.second_within >= 0:
+        second = max(others, key=lambda s: s.score)
+        if second.score >= best.score - params.second_within:
+            quotes.append(_quote(hits[second.hit], second.start, second.end))
+    return quotes
 
 
-def _score(text: str, heading: set[str], topic: set[str], kind: QuestionKind, prior: float,
+def _score(text: str, heading: set[str], around: set[str], topic: set[str], kind: QuestionKind, prior: float,
            params: AnswerParams) -> float:
     if text.rstrip().endswith(("?", "？")):
         return -1.0  # a question in the text (an FAQ's) is never its own answer
-    overlap = len(topic & (bigrams(text) | heading)) / len(topic) if topic else 0.0
+    own = topic & (bigrams(text) | heading)
+    found = len(own) + params.context * len((topic & around) - own)
+    overlap = found / len(topic) if topic else 0.0
     return params.overlap_weight * overlap + params.cue_weight * cue_strength(kind, text) + params.rank_weight * prior
 
 

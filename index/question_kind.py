@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-QuestionKind = Literal["example", "list", "reason", "how", "fact"]
+QuestionKind = Literal["example", "list", "reason", "how", "time", "number", "place", "fact"]
 
 # General Chinese question vocabulary, not this corpus' wording: the order matters ("为什么要包括…" asks why).
 _KINDS: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
@@ -13,7 +13,12 @@ _KINDS: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
     ("reason", re.compile(r"为什么|为何|为啥|原因|好处|作用|意义|有什么用|有何用|有什么帮助|why", re.I)),
     ("list", re.compile(r"哪些|哪几|几种|几类|几个方面|包括什么|包含什么|有什么|组成|构成|种类|类型|方面|"
                         r"what (are|kinds?|types?|skills)|which", re.I)),
-    ("how", re.compile(r"怎么|怎样|如何|怎么办|办法|方法|途径|how", re.I)),
+    ("how", re.compile(r"怎么|怎样|如何|怎么办|办法|方法|途径|how(?! many| much| long)", re.I)),
+    # The answer-type questions (a date, an amount, a place): their answer sentence carries the type itself.
+    ("time", re.compile(r"什么时候|什么时间|何时|哪一?年|哪一?天|哪个月|几月|几号|几点|日期|"
+                        r"时间$|时间[?？]|when", re.I)),
+    ("number", re.compile(r"多少|多大|多高|多长|多远|多重|多久|几[个次名位岁倍天年]|how (many|much|long)", re.I)),
+    ("place", re.compile(r"哪里|哪儿|何地|何处|在哪|什么地方|地点|位于|哪个(?:国家|城市|省|地区)|where", re.I)),
 )
 
 # Sentence cues per kind: an example is introduced as one (例如/比如), a list names its items (包括/分为,
@@ -23,18 +28,25 @@ _CUES: dict[QuestionKind, re.Pattern[str]] = {
     "list": re.compile(r"包括|包含|分为|有以下|如下|[、]"),
     "reason": re.compile(r"因为|所以|因此|帮助|有助于|能够|才能|确保|以便|从而|避免|关键|重要"),
     "how": re.compile(r"通过|可以|需要|应当|应该|首先|其次|最后|方式|方法"),
+    "time": re.compile(r"\d{1,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[〇零一二三四五六七八九十]+[年月]|世纪|年代|时期|"
+                       r"\d{1,2}[:：]\d{2}|[上下]午|凌晨|傍晚|春季|夏季|秋季|冬季"),
+    "number": re.compile(r"\d+(?:\.\d+)?|[一二三四五六七八九十百千万亿两]+(?=[个种名位岁倍万亿元吨米人次年天])"),
+    "place": re.compile(r"[省市县区州镇村岛]|国(?!际)|位于|坐落|地处"),
     "fact": re.compile(r"(?!)"),
 }
+# Cues a sentence needs to carry the kind fully: one date or amount is the answer; a list needs several marks.
+_SATURATION: dict[QuestionKind, int] = {"time": 1, "number": 1, "place": 1}
 
 # Words that carry the question rather than its topic: wh-words, particles and framing adverbs.
-INTERROGATIVE = re.compile(r"哪|什么|怎|几|多少|如何|为何|为什么|为啥|吗|呢|啥|是否|有没有|能否|请问|"
-                           r"具体|一般|主要|平时|通常")
+INTERROGATIVE = re.compile(r"哪|什么|怎|几|多少|多[大长高远重久宽深厚]|如何|为何|为什么|为啥|吗|呢|啥|是否|有没有|"
+                           r"能否|请问|具体|一般|主要|平时|通常")
 
 
 # Wh-words. After a determiner (什么, 哪个, 几种, 多少, 何种) the next word names the kind of answer wanted
 # (什么时间, 哪个城市), which the answering text rarely repeats ("于1820年病逝" answers "在什么时间病逝");
 # after an adverbial one (怎么, 如何, 何时) it is the question's verb, its topic ("怎么免掉").
-WH = re.compile(r"(?:哪|几)[个些本种类位家条年天次所座部]?|什么样?|多少|何种|何时|何地|何处|何人|为何|如何|谁|啥|"
+WH = re.compile(r"(?:哪|几)[个些本种类位家条年天次所座部]?|什么样?|多少|多[大长高远重久宽深厚]|何种|何时|何地|何处|"
+                r"何人|为何|如何|谁|啥|"
                 r"怎么样?|怎样")
 WH_DETERMINER = re.compile(r"(?:哪|几)[个些本种类位家条年天次所座部]?|什么样?|多少|何种")
 _BETWEEN = re.compile(r"[的\s]*")
@@ -64,5 +76,7 @@ def question_kind(question: str) -> QuestionKind:
 
 
 def cue_strength(kind: QuestionKind, sentence: str) -> float:
-    """0–1: how many of the kind's cues the sentence carries (three or more count fully)."""
-    return min(len(_CUES[kind].findall(sentence)), 3) / 3.0
+    """0–1: how many of the kind's cues the sentence carries (three or more count fully, one for a date,
+    an amount or a place)."""
+    full = _SATURATION.get(kind, 3)
+    return min(len(_CUES[kind].findall(sentence)), full) / full

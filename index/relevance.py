@@ -22,7 +22,8 @@ def hit_relevance(searcher: Searcher, result: SearchResult) -> list[float]:
     known = len(searcher.index.known(terms))
     scores = []
     for hit in result.hits:
-        passage_terms = set(seg.tokenize(passage_context(hit.citation.section, hit.text)))
-        score = searcher.passage_confidence(result.query, terms, passage_terms, hit.dense_score, known)
+        context = passage_context(hit.citation.section, hit.text)
+        score = searcher.passage_confidence(result.query, terms, set(seg.tokenize(context)), hit.dense_score, known,
+                                            passage_text=context)
         scores.append(round(min(1.0, max(0.0, score)), 4))
     return scores

@@ -163,17 +163,17 @@ class Searcher:
             top = found[0]
         known = len(self.index.known(ranking.terms))
         return self.passage_confidence(query, ranking.terms, set(top.tokens.split()), ranking.dense_top, known,
-                                       params)
+                                       params, passage_text=top.text)
 
     def passage_confidence(self, query: str, terms: Sequence[str], passage_terms: set[str], dense: float,
-                           known: int, params: SearchParams | None = None) -> float:
+                           known: int, params: SearchParams | None = None, passage_text: str = "") -> float:
         """The "covered" confidence of one passage for the query (its terms, its cosine with the query):
         what `confidence` computes on the best passage, and the relevance of any other hit."""
         # Coverage of the question's topic: wh-words and the answer type after one are not looked for.
         spans = self.segmenter.spans(query)
         framing = {t for t, _, _ in spans} - set(topic_terms(spans, query))
         topic = [t for t in terms if t not in framing] or list(terms)
-        cov = term_coverage(topic, passage_terms, self.segmenter.weight)
+        cov = term_coverage(topic, passage_terms, self.segmenter.weight, passage_text)
         background = self.background() if dense > 0 else None
         return confidence(query, cov, dense, known, (params or self.params).confidence, background)
 

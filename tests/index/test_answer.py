@@ -96,3 +96,52 @@ def test_a_third_sentence_joins_only_when_nearly_as_relevant() -> None:
     three = best_sentences("信用卡按等级分为哪几种?", [hit], AnswerParams(extend_within=1.0))
     assert [q.text for q in three] == ["信用卡按等级分为普卡和金卡。", "白金卡的额度更高。",
                                        "信用卡按用途分为消费卡和商务卡。"]
+
+
+def _wiki(text: str, doc: str, rank: int = 0, title: str = "") -> Hit:
+    # An encyclopaedia-like passage without a heading (as BEIR folders and bare .txt files give).
+    return Hit(f"{doc}:0", doc, 1.0 - rank * 0.1, text, Citation(doc, title, "", "", 1, 0, len(text)))
+
+
+def test_the_passage_about_the_subject_wins_though_its_sentence_does_not_name_it() -> None:
+    # The answer says "牠们"; its passage's title names the subject. The first passage shares only the
+    # attribute asked for, about another animal.
+    other = _wiki("老虎的天敌有人类。老虎分布于亚洲。", "tiger")
+    pangolin = _wiki("牠们的天敌有虎及云豹。牠们以蚂蚁为食。", "pangolin", rank=1, title="马来穿山甲")
+    quotes = best_sentences("马来穿山甲的天敌有哪些?", [other, pangolin], AnswerParams(sentences=1))
+    assert quotes[0].text == "牠们的天敌有虎及云豹。" and quotes[0].citation.doc_id == "pangolin"
+    without = best_sentences("马来穿山甲的天敌有哪些?", [other, pangolin], AnswerParams(sentences=1, context=0.0))
+    assert without[0].citation.doc_id == "tiger"  # what the context credit changes
+
+
+def test_a_close_second_passage_is_quoted_too_with_its_own_citation() -> None:
+    first = _wiki("信用卡的年费可以用积分抵扣。", "points")
+    second = _wiki("信用卡的额度按收入核定。信用卡的年费抵扣也可以用刷卡次数。", "swipes", rank=1)
+    quotes = best_sentences("信用卡的年费怎么抵扣?", [first, second], AnswerParams())
+    assert [q.citation.doc_id for q in quotes] == ["points", "swipes"]
+    assert quotes[-1].text == "信用卡的年费抵扣也可以用刷卡次数。"
+    for q in quotes:
+        source = first.text if q.citation.doc_id == "points" else second.text
+        assert source[q.citation.char_start : q.citation.char_end] == q.text
+    alone = best_sentences("信用卡的年费怎么抵扣?", [first, second], AnswerParams(second_within=-1.0))
+    assert [q.citation.doc_id for q in alone] == ["points"]
+
+
+def test_a_date_question_gets_the_dated_sentence() -> None:
+    text = "白之春是关西电视台的电视剧。白之春于2009年4月14日开始播出。白之春由阿部宽主演。"
+    quotes = best_sentences("白之春什么时候开始播出?", [_wiki(text, "drama")], AnswerParams(sentences=1))
+    assert quotes[0].text == "白之春于2009年4月14日开始播出。"
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("白之春什么时候开始播出?", "time"), ("ChatGPT的发布时间", "time"), ("网易2022年全年营收多少?", "number"),
+    ("沃夫424距离太阳多远?", "number"), ("戈尔巴乔夫的葬礼将在哪里举行?", "place"),
+])
+def test_answer_type_kinds(question: str, kind: str) -> None:
+    assert question_kind(question) == kind
+
+
+def test_one_date_or_amount_is_a_full_cue() -> None:
+    assert cue_strength("time", "于2009年4月14日开始播出") == 1.0
+    assert cue_strength("number", "体长可达52公分") == 1.0
+    assert cue_strength("time", "本鱼分布于太平洋") == 0.0

@@ -7,7 +7,7 @@ import pytest
 
 from index.backend import Candidates
 from index.background import PROBES, background_similarity, probe_vectors
-from index.confidence import ConfidenceParams, confidence
+from index.confidence import ConfidenceParams, confidence, term_coverage
 from index.evaluation import load_questions
 from tests.conftest import REPO
 
@@ -80,3 +80,14 @@ def test_own_sets_on_the_seed_corpus(seed_engine) -> None:  # type: ignore[no-un
     caught = sum(searcher.search(q.q).low_confidence for q in off)
     assert false_refusals <= 4  # of 70 (3 today)
     assert caught >= 37  # of 40 (38 today)
+
+
+def test_a_term_cut_differently_in_the_text_earns_its_bigrams() -> None:
+    # jieba keeps "王沈是" as one term in the question; the passage has the name but not that term.
+    weight = {"王沈是": 10.0, "哪里": 2.0, "籍贯": 4.0}.__getitem__
+    text = "王沈，字处道，太原晋阳人。"
+    terms = {"王沈", "字处道", "太原", "晋阳", "人"}
+    assert term_coverage(["王沈是"], terms, weight) == 0.0
+    assert term_coverage(["王沈是"], terms, weight, text) == pytest.approx(0.5)  # 王沈 of 王沈/沈是
+    assert term_coverage(["王沈是", "籍贯"], terms, weight, text) == pytest.approx(5.0 / 14.0)
+    assert term_coverage(["籍贯"], terms, weight, text) == 0.0  # a term of the question the text lacks
