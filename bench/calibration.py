@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.textgen import REPO, SHARED
+from index.beir import load_beir
 from index.engine import Engine
-from index.evaluation import load_beir, load_questions
+from index.evaluation import load_questions
 from service.settings import Settings
 from service.wiring import build_engine
 

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from index.beir import load_beir
 from index.engine import Engine
-from index.evaluation import load_beir, load_questions
+from index.evaluation import load_questions
 from index.fusion import FusionParams
 from index.searcher import Searcher, SearchParams
 from index.text_match import squash

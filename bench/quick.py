@@ -1,10 +1,10 @@
-"""A small benchmark (about a minute on 2 cores) for `articleqa bench --quick --json`: run_quick()."""
+"""A small benchmark (about a minute on 2 cores): `python -m bench.quick --json`, or run_quick()."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -71,10 +71,18 @@ def run_quick(workdir: Path | None = None, passages: int = 2000, http_seconds: f
     }
 
 
-def main() -> None:
-    passages = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    print(json.dumps(run_quick(passages=passages), indent=2))
-
-
-if __name__ == "__main__":
-    main()
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench.quick [--passages N] [--json]`: the figures as JSON, or one `key: value` a line."""
+    parser = argparse.ArgumentParser(prog="python -m bench.quick", description=__doc__)
+    parser.add_argument("--passages", type=int, default=2000, help="corpus size (default 2000)")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep real vectors cached here")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    args = parser.parse_args(argv)
+    if args.passages < 1:
+        parser.error(f"--passages must be at least 1, got {args.passages}")
+    figures = run_quick(args.workdir, passages=args.passages)
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+    else:
+        for key, value in figures.items():
+            print(f"{key}: {value}")

@@ -6,15 +6,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from index.conversation import Rewrite, Turn
+from index.engine import Engine
 from index.evaluation import ANSWER_HIT_RECALL, squash
 from index.text_match import bigram_recall
 from index.types import Answer
-
-if TYPE_CHECKING:  # the engine imports the conversation module
-    from index.engine import Engine
 
 KINDS = ("followup", "switch", "offtopic")
 

@@ -15,21 +15,18 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
-from index.conversation_eval import evaluate_conversations, load_conversations
-from index.engine import DB_NAME, Engine, NotReady
-from index.errors import BackendUnavailable, GateRefused, IndexUnusable
-from index.evaluation import (
-    candidate_question,
-    compare_modes,
+from index.beir import (
     corpus_hash,
     evaluate_beir,
     evaluate_beir_answers,
-    evaluate_questions,
     ingest_beir_corpus,
     load_beir,
     load_beir_answers,
-    load_questions,
 )
+from index.conversation_eval import evaluate_conversations, load_conversations
+from index.engine import DB_NAME, Engine, NotReady
+from index.errors import BackendUnavailable, GateRefused, IndexUnusable
+from index.evaluation import candidate_question, compare_modes, evaluate_questions, load_questions
 from index.gate import question_gate
 from index.lock import LockTimeout
 from index.searcher import QueryError, SearchParams
@@ -440,25 +437,6 @@ def restore_cmd(src: Annotated[Path, typer.Argument(help="a folder made by `arti
     else:
         typer.echo(f"restored the store from {src}; rebuild the index from it with "
                    f"`articleqa migrate --to {settings.backend}` (nothing is re-embedded)")
-
-
-@app.command()
-def bench(
-    quick: Annotated[bool, typer.Option("--quick", help="the small run (about 2 minutes)")] = True,
-    passages: Annotated[int, typer.Option("--passages", help="corpus size of the quick run")] = 2000,
-    as_json: JsonOut = False,
-) -> None:
-    """Latency, throughput, ingest speed and update cost; the full suite is `python -m bench.run`."""
-    if not quick:
-        _fail("only --quick runs from here; the full suite is `python -m bench.run` (see docs/benchmarks.md)", 2)
-    from bench.quick import run_quick
-
-    figures = run_quick(passages=passages)
-    if as_json:
-        _print_json(figures)
-    else:
-        for key, value in figures.items():
-            typer.echo(f"{key}: {value}")
 
 
 feedback_app = typer.Typer(help="Feedback people left on answers.", no_args_is_help=True)

@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from index.evaluation import (
-    answer_metrics,
-    evaluate_beir_answers,
-    ingest_beir_corpus,
-    load_beir,
-    load_beir_answers,
-    load_questions,
-)
+from index.beir import evaluate_beir_answers, ingest_beir_corpus, load_beir, load_beir_answers
+from index.evaluation import answer_metrics, load_questions
 from index.text_match import bigram_recall
 from tests.conftest import EVAL, REPO
 
