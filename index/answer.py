@@ -32,10 +32,10 @@ class AnswerParams:
     passage is not always the one that answers, and two cited quotes beat one wrong one.
     """
 
-    passages: int = 3
+    passages: int = 5
     overlap_weight: float = 1.0
     cue_weight: float = 0.15
-    rank_prior: tuple[float, ...] = (1.0, 0.7, 0.5)
+    rank_prior: tuple[float, ...] = (1.0, 0.7, 0.5, 0.4, 0.3)
     rank_weight: float = 0.2
     sentences: int = 2
     extend_within: float = 0.1
