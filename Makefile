@@ -26,14 +26,17 @@ serve: $(VENV)/.installed
 ingest: $(VENV)/.installed
 	$(VENV)/bin/articleqa ingest
 
-# The whole suite on the default backend, then the service suite again on Milvus (Lite, embedded).
+# The floors (lint-imports: a cycle fails here first), the whole suite on the default backend, then the
+# service suite again on Milvus (Lite, embedded).
 test: $(VENV)/.installed-test browser
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 	ARTICLEQA_BACKEND=milvus $(PY) -m pytest tests/service
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # Debian's Chromium and CJK fonts for the end-to-end page test (Playwright drives it; it downloads no browser).
 browser:

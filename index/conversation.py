@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.answer import AnswerParams, compose_answer
-from index.evaluation import squash
 from index.searcher import QueryError, Ranking, Searcher, SearchParams, validate_query
+from index.text_match import squash
 from index.types import Answer, Hit, PassageRow, SearchResult
 
 ROLES = ("user", "assistant")
