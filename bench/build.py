@@ -15,13 +15,13 @@ from bench.ingest import ingest_pages
 from bench.memory import peak_rss_mb, rss_mb
 from bench.segmenters import SentenceTokens, TimedSegmenter
 from bench.textgen import blocks_of, raw_page
+from index.clock import now_iso
 from index.engine import Engine
 from index.indexer import IndexConfig
 from index.snapshots.dense import DenseIndex
 from index.snapshots.files import SNAPSHOTS, next_version
 from index.snapshots.keyword import KeywordIndex
 from index.snapshots.snapshot import publish, write_snapshot
-from index.store import now_iso
 from ingest.blocks import build_article
 from ingest.chunking import ChunkParams, chunk_article
 from ingest.embedders import Embedder

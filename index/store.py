@@ -10,11 +10,11 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from index.clock import now_iso
 from index.types import PassageRow
 from ingest.types import Article, Passage, Section, passage_context
 
@@ -144,10 +144,6 @@ def _recount_terms(c: sqlite3.Connection) -> None:
 def _add_meta(c: sqlite3.Connection, key: str, delta: int) -> None:
     c.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
               "value = CAST(CAST(value AS INTEGER) + ? AS TEXT)", (key, str(delta), delta))
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 class Store:

@@ -7,10 +7,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from index.clock import now_iso
 from index.engine import Engine
 from index.indexer import IngestReport
 from index.lock import LockTimeout
@@ -65,10 +65,6 @@ class WatchState:
         return asdict(self)
 
 
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
 def _article_file(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES and not path.name.startswith(".")
 
@@ -116,7 +112,7 @@ class FolderWatcher:
         """Ingest once, then watch until stop() (or KeyboardInterrupt)."""
         from watchfiles import watch
 
-        self._set(status="watching", started_at=_now())
+        self._set(status="watching", started_at=now_iso())
         pending: set[Path] | None = None  # None: everything (the first round, or after a failure)
         pending = self._round(pending)
         s = self.settings
@@ -196,7 +192,7 @@ class FolderWatcher:
         if not (report.changed or refused):
             self._set(status="watching", error="")
             return
-        publish = Publish(at=_now(), index_version=report.index_version, added=report.added,
+        publish = Publish(at=now_iso(), index_version=report.index_version, added=report.added,
                           updated=report.updated, removed=report.removed, refused=refused,
                           seconds=round(seconds, 3))
         log.info(publish.line())

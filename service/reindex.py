@@ -7,10 +7,10 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from index.clock import now_iso
 from index.engine import Engine
 from service.metrics import Metrics
 
@@ -44,10 +44,6 @@ class ReindexState:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 class ReindexJob:
@@ -85,7 +81,7 @@ class ReindexJob:
                     f"{s.started_at} ({s.stage or 'starting'} {s.done}/{s.total}); see GET /reindex"
                 )
             self._state = ReindexState(status="running", job=self._state.job + 1, corpus_dir=str(corpus_dir),
-                                       full=full, started_at=_now(), stage="starting")
+                                       full=full, started_at=now_iso(), stage="starting")
             started = self._state
             self._thread = threading.Thread(target=self._run, args=(engine, corpus_dir, started.job, full),
                                             name=f"articleqa-reindex-{started.job}", daemon=True)
@@ -125,13 +121,13 @@ class ReindexJob:
             report = engine.ingest([corpus_dir], rebuild=full, progress=self._progress(job))
         except Exception as exc:  # a failed rebuild is reported, never raised into the server
             log.exception("reindex job %d failed", job)
-            self._update(job, status="failed", finished_at=_now(), error=f"{type(exc).__name__}: {exc}")
+            self._update(job, status="failed", finished_at=now_iso(), error=f"{type(exc).__name__}: {exc}")
         else:
             log.info("reindex job %d done: version %s, %d documents, %d passages, %d errors", job,
                      report.index_version, report.documents, report.passages, len(report.errors))
             files = len(report.added) + len(report.updated) + len(report.unchanged) + len(report.duplicates) \
                 + len(report.errors)
-            self._update(job, status="succeeded", finished_at=_now(), stage="done", files_done=files,
+            self._update(job, status="succeeded", finished_at=now_iso(), stage="done", files_done=files,
                          files_total=files, report=report.to_dict())
         finally:
             if self._metrics:

@@ -21,12 +21,12 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from index.backend import Gate, GateVerdict, Progress, Published, VerifyReport
+from index.clock import now_iso
 from index.config import IndexConfig
 from index.dense_kinds import HNSW_EF_CONSTRUCTION, HNSW_M, ivf_lists, resolve_kind
 from index.errors import BackendUnavailable, GateRefused, IndexUnusable
@@ -340,7 +340,7 @@ class MilvusBackend:
         manifest = {
             "format": FORMAT_VERSION,
             "version": version,
-            "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "created_at": now_iso(),
             "backend": self.name,
             "collection": name,
             "uri": self.uri if self.local else self.uri.split("@")[-1],

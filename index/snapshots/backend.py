@@ -8,13 +8,13 @@ import os
 import shutil
 import sqlite3
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from index.backend import Gate, GateVerdict, Progress, Published, VerifyReport
+from index.clock import now_iso
 from index.config import IndexConfig
 from index.dense_kinds import resolve_kind
 from index.errors import GateRefused
@@ -167,7 +167,7 @@ class SnapshotBackend:
         version = next_version(self.data_dir)
         manifest = {
             "version": version,
-            "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "created_at": now_iso(),
             "backend": self.name,
             "embedder": {"id": self.embedder.id, "dim": dim},
             "segmenter": {"id": self.segmenter.id, "dictionary_hash": self.segmenter.dictionary_hash},

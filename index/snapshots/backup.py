@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from index.clock import now_iso
 from index.lock import WriteLock
 from index.snapshots.files import MANIFEST, READERS, SNAPSHOTS, fsync_dir, next_version, read_current, write_atomic
 
@@ -38,7 +38,7 @@ def backup(data_dir: Path, dest: Path, store_name: str, lock_timeout: float = 30
         if version is not None:
             shutil.copytree(data_dir / SNAPSHOTS / version, dest / SNAPSHOTS / version,
                             ignore=shutil.ignore_patterns(READERS))
-    info: dict[str, Any] = {"created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    info: dict[str, Any] = {"created_at": now_iso(),
                             "version": version or "", "counts": counts, "embedder": None, "store": store_name}
     if version is not None:
         manifest = json.loads((dest / SNAPSHOTS / version / MANIFEST).read_text(encoding="utf-8"))
