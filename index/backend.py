@@ -127,8 +127,9 @@ class IndexBackend(Protocol):
         """The published version, or None before the first publish."""
         ...
 
-    def open(self, version: str, store: Store) -> SearchIndex:
-        """Load a published version; IndexUnusable when it is missing, damaged or built differently."""
+    def open(self, version: str, store: Store | None) -> SearchIndex:
+        """Load a published version; IndexUnusable when it is missing, damaged or built differently.
+        `store` is None on a read-only replica, which has none (Milvus reads everything from the server)."""
         ...
 
     def publish(self, store: Store, force: bool, progress: Progress | None = None,

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from index.catalog import Catalog
 from index.filters import parse_date
-from index.store import Store
 from ingest.errors import ArticleqaError
 
 TEXT_FIELDS = ("doc_id", "title", "url", "publisher")
@@ -61,7 +61,7 @@ def check(condition: Condition) -> None:
                                  "(use 2024-03-05)")
 
 
-def matching_doc_ids(store: Store, conditions: Sequence[Condition], logical: str = "and") -> list[str]:
+def matching_doc_ids(store: Catalog, conditions: Sequence[Condition], logical: str = "and") -> list[str]:
     """The articles whose metadata satisfies all (`and`) or any (`or`) of the conditions."""
     for c in conditions:
         check(c)
@@ -126,7 +126,7 @@ def _as_date(value: object) -> date | None:
     return parse_date(str(value)) if value is not None else None
 
 
-def article_metadata(store: Store, doc_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+def article_metadata(store: Catalog, doc_ids: Sequence[str]) -> dict[str, dict[str, str]]:
     """doc_id → the metadata fields the conditions range over, for these articles."""
     return {r[0]: {"doc_id": r[0], "title": r[1] or "", "url": r[2] or "", "publisher": r[3] or "",
                    "published_at": r[4] or "", "updated_at": r[5] or ""}

@@ -10,6 +10,7 @@ from typing import Any
 
 from index.answer import answer_question
 from index.backend import Gate, IndexBackend, Progress
+from index.catalog import Catalog, StoreCatalog
 from index.config import IndexConfig
 from index.conversation import Conversation, Rewrite, Turn, answer_in_context
 from index.errors import BackendUnavailable, IndexUnusable
@@ -32,31 +33,63 @@ class NotReady(ArticleqaError, RuntimeError):
     """No snapshot has been published yet (run `articleqa ingest`)."""
 
 
+class ReadOnly(ArticleqaError, RuntimeError):
+    """A write (or the writer's store) asked of a read-only replica."""
+
+
+READ_ONLY = ("this server is a read-only replica (ARTICLEQA_READ_ONLY=true): it reads the published index "
+             "from Milvus and has no store of its own; send writes to the writer")
+
+
 class Engine:
     """Owns a data folder: the store, the writer, the backend and the current index's searcher.
 
     Readers take the searcher of the index version current when they start and keep it for the whole
     request; a newer published version is picked up on the next request. The backend is the FAISS +
-    bm25s snapshot folders unless another one (Milvus) is handed in.
+    bm25s snapshot folders unless another one (Milvus) is handed in. What readers know of the articles
+    (listing, text, term statistics) comes from `catalog`: the store unless another one is handed in.
+
+    `read_only` (a replica, with a backend and a catalog that live outside the data folder: Milvus)
+    opens no store and refuses every write with ReadOnly.
     """
 
     def __init__(self, data_dir: Path, embedder: Embedder, segmenter: Segmenter,
                  config: IndexConfig | None = None, search_params: SearchParams | None = None,
-                 backend: IndexBackend | None = None) -> None:
+                 backend: IndexBackend | None = None, catalog: Catalog | None = None,
+                 read_only: bool = False) -> None:
+        if read_only and (backend is None or catalog is None):
+            raise ValueError("a read-only engine needs a backend and a catalog that live outside the data folder "
+                             "(Milvus)")
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
         self.segmenter = segmenter
         self.config = config or IndexConfig()
         self.search_params = search_params or SearchParams()
-        self.store = Store(self.data_dir / DB_NAME)
+        self.read_only = read_only
+        self._store = None if read_only else Store(self.data_dir / DB_NAME)
         self.backend: IndexBackend = backend or SnapshotBackend(self.data_dir, embedder, segmenter, self.config)
-        self.indexer = Indexer(self.data_dir, self.store, embedder, segmenter, self.config, self.backend)
+        self._indexer = None if self._store is None else Indexer(self.data_dir, self._store, embedder, segmenter,
+                                                                 self.config, self.backend)
         self._searcher: Searcher | None = None
         self._load_lock = threading.Lock()
         self.last_load_error: str = ""
-        self.filters = FilterResolver(self.store)
-        self.pages = PageNumbers(self.store)
+        self.catalog: Catalog = catalog or StoreCatalog(self.store, embedder.id)
+        self.filters = FilterResolver(self.catalog)
+        self.pages = PageNumbers(self.catalog)
+
+    @property
+    def store(self) -> Store:
+        """The writer's SQLite store; ReadOnly on a replica, which has none."""
+        if self._store is None:
+            raise ReadOnly(READ_ONLY)
+        return self._store
+
+    @property
+    def indexer(self) -> Indexer:
+        if self._indexer is None:
+            raise ReadOnly(READ_ONLY)
+        return self._indexer
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -71,6 +104,8 @@ class Engine:
             self.last_load_error = str(exc)
             raise NotReady(str(exc)) from exc
         if version is None:
+            if self.read_only:
+                raise NotReady(f"nothing is published on {self.backend.name} yet: run `articleqa ingest` on the writer")
             raise NotReady(f"no index in {self.data_dir} ({self.backend.name}): run `articleqa ingest` first")
         if current is not None and current.index.version == version:
             return current
@@ -79,7 +114,7 @@ class Engine:
             if current is not None and current.index.version == version:
                 return current
             try:
-                index = self.backend.open(version, self.store)
+                index = self.backend.open(version, self._store)
             except (IndexUnusable, BackendUnavailable) as exc:
                 self.last_load_error = str(exc)
                 if current is not None:
@@ -128,8 +163,8 @@ class Engine:
 
     def _df_share(self, terms: Sequence[str]) -> dict[str, float]:
         """term → share of the stored passages that contain it."""
-        passages = max(self.store.counts()[1], 1)
-        return {t: df / passages for t, (_, df) in self.store.term_stats(terms).items()}
+        passages = max(self.catalog.counts()[1], 1)
+        return {t: df / passages for t, (_, df) in self.catalog.term_stats(terms).items()}
 
     def documents(self, filters: DocFilters | None = None) -> list[dict[str, Any]]:
         """The current index's articles with their publisher, publication date and source; `filters` narrow."""
@@ -150,17 +185,14 @@ class Engine:
         return self.filters.doc_ids(filters)
 
     def document(self, doc_id: str) -> Document | None:
-        """One article from the store (None when unknown): its metadata, cleaned text, sections and
+        """One article from the catalog (None when unknown): its metadata, cleaned text, sections and
         passages, so that `text[char_start:char_end]` reproduces every citation of it."""
-        article = self.store.get_article(doc_id)
+        article = self.catalog.get_article(doc_id)
         if article is None:
             return None
-        table = self.store.documents_table([doc_id])
+        table = self.catalog.documents_table([doc_id])
         updated_at = table[0][5] if table else ""
-        passages = tuple(
-            DocumentPassage(r[0], r[3], r[4], r[5], r[6], r[7])
-            for r in self.store.iter_index_rows(self.embedder.id, [doc_id])
-        )
+        passages = tuple(DocumentPassage(*p) for p in self.catalog.passages_of(doc_id))
         sections = tuple(DocumentSection(s.title, s.start, s.end, s.kind) for s in article.sections)
         return Document(article.doc_id, article.title, article.url, article.publisher, article.published_at,
                         updated_at, article.text, sections, passages, dict(article.metadata))
@@ -210,4 +242,5 @@ class Engine:
         if self._searcher is not None:
             self._searcher.index.close()
         self.backend.close()
-        self.store.close()
+        if self._store is not None:
+            self._store.close()

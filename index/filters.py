@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from index.store import Store
+from index.catalog import Catalog
 
 NO_MATCH = "\x00no-article-matches-the-filters"  # a doc id no article has: the pre-filter then admits nothing
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
@@ -52,20 +52,20 @@ def parse_date(value: str) -> date | None:
 class FilterResolver:
     """Resolves DocFilters against the store; the article table is re-read only when the store changed."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
         self._lock = threading.Lock()
         self._generation = -1
         self._rows: list[tuple[str, str, str, date | None]] = []  # doc_id, publisher, source + url, date
         self._meta: dict[str, dict[str, str]] = {}  # doc_id → publisher, published_at, source as stored
 
     def _table(self) -> list[tuple[str, str, str, date | None]]:
-        generation = self.store.generation()
+        generation = self.catalog.generation()
         with self._lock:
             if generation != self._generation:
-                stored = self.store.list_articles()
+                stored = self.catalog.list_articles()
                 sources = {a.doc_id: f"{a.source}\n{a.url}" for a in stored}
-                table = self.store.documents_table()
+                table = self.catalog.documents_table()
                 self._rows = [(doc_id, (publisher or "").strip().casefold(), sources.get(doc_id, url or ""),
                                parse_date(published_at or ""))
                               for doc_id, _title, url, publisher, published_at, _upd in table]

@@ -6,7 +6,7 @@ import json
 import threading
 from dataclasses import replace
 
-from index.store import Store
+from index.catalog import Catalog
 from index.types import Answer, Citation, Hit, SearchResult
 from ingest.pdf import PAGE_STARTS_KEY, page_at
 
@@ -14,21 +14,21 @@ from ingest.pdf import PAGE_STARTS_KEY, page_at
 class PageNumbers:
     """Adds `page` to citations of articles that have pages; per-article offsets cached per store generation."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
         self._lock = threading.Lock()
         self._generation = -1
         self._cache: dict[str, list[list[int]]] = {}
 
     def _starts(self, doc_id: str) -> list[list[int]]:
-        generation = self.store.generation()
+        generation = self.catalog.generation()
         with self._lock:
             if generation != self._generation:
                 self._cache.clear()
                 self._generation = generation
             if doc_id in self._cache:
                 return self._cache[doc_id]
-        article = self.store.get_article(doc_id)
+        article = self.catalog.get_article(doc_id)
         raw = article.metadata.get(PAGE_STARTS_KEY, "") if article is not None else ""
         try:
             starts = [[int(a), int(b)] for a, b in json.loads(raw)] if raw else []

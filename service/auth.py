@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
+from index.engine import READ_ONLY
 from service.settings import Settings
 
 HEADER = "X-API-Key"
@@ -56,7 +57,9 @@ def check_read(settings: Settings, given: str | None) -> None:
 
 
 def check_admin(settings: Settings, given: str | None) -> None:
-    """Writes need ARTICLEQA_ADMIN_KEY to be configured and sent."""
+    """Writes need ARTICLEQA_ADMIN_KEY to be configured and sent, and a writer (not a read-only replica)."""
+    if settings.read_only:  # first: whatever key was sent, this server cannot write
+        raise HTTPException(status.HTTP_403_FORBIDDEN, READ_ONLY)
     admin_key = _secret(settings.admin_key)
     if admin_key is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, WRITES_DISABLED)

@@ -24,7 +24,7 @@ from index.beir import (
     load_beir_answers,
 )
 from index.conversation_eval import evaluate_conversations, load_conversations
-from index.engine import DB_NAME, Engine, NotReady
+from index.engine import DB_NAME, Engine, NotReady, ReadOnly
 from index.errors import BackendUnavailable, GateRefused, IndexUnusable
 from index.evaluation import candidate_question, compare_modes, evaluate_questions, load_questions
 from index.gate import question_gate
@@ -586,7 +586,11 @@ def _ready_engine(data_dir: Path | None) -> Engine:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except ReadOnly as exc:  # any write command run with ARTICLEQA_READ_ONLY=true
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

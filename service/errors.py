@@ -9,7 +9,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from index.engine import NotReady
+from index.engine import NotReady, ReadOnly
 from index.errors import BackendUnavailable, IndexUnusable
 from index.lock import LockTimeout
 from index.searcher import QueryError
@@ -22,6 +22,7 @@ _STATUS: dict[type[Exception], int] = {
     QueryError: 422,
     ArticleError: 422,
     DecodeError: 422,
+    ReadOnly: 403,
     LockTimeout: 409,
     ReindexRunning: 409,
     NotReady: 503,

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     milvus_collection: str = Field("articleqa", description="the alias readers search; builds go to <name>__NNNNNN")
     milvus_keyword: Literal["client", "server"] = Field(
         "client", description="client: BM25 over our jieba terms as sparse vectors; server: Milvus' jieba analyzer")
+    milvus_refresh: float = Field(1.0, gt=0, description="seconds between a reader's checks for a new publish "
+                                                          "(how soon a replica serves it)")
+    read_only: bool = Field(False, description="a replica: reads the index and articles from a Milvus server only, "
+                                               "opens no store, refuses writes (403); needs backend=milvus")
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

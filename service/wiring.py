@@ -8,6 +8,7 @@ from index.engine import Engine
 from index.fusion import FusionParams
 from index.indexer import IndexConfig
 from index.milvus.backend import MilvusBackend
+from index.milvus.catalog import MilvusCatalog
 from index.searcher import SearchParams
 from ingest.chunking import ChunkParams
 from ingest.embedders import make_embedder
@@ -29,8 +30,24 @@ def remote_embedder_args(settings: Settings) -> dict[str, Any]:
     }
 
 
+def check_replica(settings: Settings) -> None:
+    """ValueError naming the setting when ARTICLEQA_READ_ONLY cannot work as configured."""
+    if not settings.read_only:
+        return
+    if settings.backend != "milvus":
+        raise ValueError(f"ARTICLEQA_READ_ONLY=true needs ARTICLEQA_BACKEND=milvus (got {settings.backend!r}): a "
+                         "faiss replica would need the writer's data folder")
+    if not settings.milvus_uri.startswith(("http://", "https://", "tcp://")):
+        raise ValueError("ARTICLEQA_READ_ONLY=true needs ARTICLEQA_MILVUS_URI of a Milvus server (http://host:19530), "
+                         f"got {settings.milvus_uri!r}: a Milvus Lite file is one process's")
+    if settings.watch:
+        raise ValueError("ARTICLEQA_READ_ONLY=true and ARTICLEQA_WATCH=true: a replica does not ingest; watch on the "
+                         "writer")
+
+
 def build_engine(settings: Settings) -> Engine:
     """An Engine over settings.data_dir with the configured embedder, segmenter and parameters."""
+    check_replica(settings)
     segmenter = JiebaSegmenter()
     config = IndexConfig(
         chunking=ChunkParams(max_chars=settings.chunk_max_chars, min_chars=settings.chunk_min_chars),
@@ -40,11 +57,13 @@ def build_engine(settings: Settings) -> Engine:
     params = SearchParams(fusion=FusionParams(method=settings.fusion_method, keyword_weight=settings.keyword_weight,
                                               adapt=settings.fusion_adapt))
     embedder = make_embedder(settings.embedder, settings.query_prompt, **remote_embedder_args(settings))
-    backend = None
-    if settings.backend == "milvus":
-        backend = MilvusBackend(
-            settings.milvus_uri or str(settings.data_dir / "milvus.db"), embedder, segmenter, config,
-            token=settings.milvus_token.get_secret_value() if settings.milvus_token else "",
-            collection=settings.milvus_collection, keyword_mode=settings.milvus_keyword,
-            dictionary_words=segmenter.user_words)
-    return Engine(settings.data_dir, embedder, segmenter, config=config, search_params=params, backend=backend)
+    if settings.backend != "milvus":
+        return Engine(settings.data_dir, embedder, segmenter, config=config, search_params=params)
+    backend = MilvusBackend(
+        settings.milvus_uri or str(settings.data_dir / "milvus.db"), embedder, segmenter, config,
+        token=settings.milvus_token.get_secret_value() if settings.milvus_token else "",
+        collection=settings.milvus_collection, keyword_mode=settings.milvus_keyword,
+        dictionary_words=segmenter.user_words, refresh_seconds=settings.milvus_refresh)
+    # Writer and replicas alike read the articles from Milvus: they serve the same published state.
+    return Engine(settings.data_dir, embedder, segmenter, config=config, search_params=params, backend=backend,
+                  catalog=MilvusCatalog(backend), read_only=settings.read_only)

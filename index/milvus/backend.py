@@ -33,6 +33,7 @@ from index.errors import BackendUnavailable, GateRefused, IndexUnusable
 from index.manifest import check_compatible
 from index.milvus.client import connect, disconnect, is_local, quote, row_key
 from index.milvus.reader import MilvusIndex
+from index.milvus.side import SIDE_FORMAT, SideWriter, side_names
 from index.milvus.sparse import passage_weights
 from index.milvus.verify import verify_collection
 from index.store import PassageRecord, Store
@@ -121,7 +122,7 @@ class MilvusBackend:
         self._version = (time.monotonic(), version)
         return version
 
-    def open(self, version: str, store: Store) -> MilvusIndex:
+    def open(self, version: str, store: Store | None) -> MilvusIndex:
         manifest = self.manifest()
         if manifest is None:
             raise IndexUnusable(f"Milvus collection {self.alias!r} at {self.uri} has no articleqa manifest")
@@ -130,8 +131,12 @@ class MilvusBackend:
                                  f"this articleqa reads {FORMAT_VERSION}")
         check_compatible(manifest, embedder_id=self.embedder.id, dim=self.embedder.dim,
                          dictionary_hash=self.segmenter.dictionary_hash, where=f"Milvus collection {self.alias!r}")
+        if manifest.get("side", {}).get("format") != SIDE_FORMAT:
+            raise IndexUnusable(f"Milvus collection {self.alias!r} has no side data of format {SIDE_FORMAT} (built "
+                                "by an older articleqa): the writer's next `articleqa ingest` rebuilds it")
         c = self.client()
-        c.load_collection(manifest["collection"])  # a reopened collection must be loaded again (Lite)
+        for collection in (manifest["collection"], *side_names(manifest["collection"]).values()):
+            c.load_collection(collection)  # a reopened collection must be loaded again (Lite)
         return MilvusIndex(self.client, manifest, store)
 
     def verify(self, store: Store, version: str | None = None) -> VerifyReport:
@@ -168,10 +173,16 @@ class MilvusBackend:
         deleted = store.deleted_since(base)
         c = self.client()
         name = manifest["collection"]
+        side, names = SideWriter(self.client), side_names(name)
+        # Terms whose document frequency this publish changes: those of the passages as published, and as
+        # they are now; written with the articles before the manifest, so its readers find them.
+        terms = side.published_terms(name, [*deleted, *changed])
         if deleted:
             c.delete(name, filter=f"doc_id in {quote(deleted)}")
+            side.delete_articles(names, deleted)
         done = 0
         for batch in _doc_batches(store, self.embedder.id, changed):
+            terms.update(t for r, _ in batch for t in r.tokens.split())
             new_keys = self._upsert(name, store, batch, manifest["keyword"]["avgdl"])
             docs = sorted({r.doc_id for r, _ in batch})
             old = c.query(name, filter=f"doc_id in {quote(docs)}", output_fields=["doc_id"])
@@ -181,6 +192,8 @@ class MilvusBackend:
             done += len(batch)
             if progress:
                 progress("index", done, done)
+        side.write_articles(names, store, changed)
+        side.write_terms(names, store, terms)
         return self._set_manifest(name, store, manifest, version=f"{int(manifest['version']) + 1:06d}")
 
     def _compatible(self, manifest: dict[str, Any], passages: int | None = None) -> bool:
@@ -194,7 +207,8 @@ class MilvusBackend:
                     and manifest.get("segmenter", {}).get("dictionary_hash") == self.segmenter.dictionary_hash
                     and manifest.get("chunking") == asdict(self.config.chunking)
                     and dense.get("requested") == self.config.dense_kind
-                    and manifest.get("keyword", {}).get("mode") == self.keyword_mode)
+                    and manifest.get("keyword", {}).get("mode") == self.keyword_mode
+                    and manifest.get("side", {}).get("format") == SIDE_FORMAT)
 
     def _avgdl_drifted(self, manifest: dict[str, Any], store: Store) -> bool:
         passages, tokens = store.keyword_totals()
@@ -207,25 +221,34 @@ class MilvusBackend:
         c = self.client()
         version = f"{int(previous['version']) + 1:06d}" if previous else "000001"
         name = f"{self.alias}__{version}"
-        for leftover in c.list_collections():  # a killed build's collection is never aliased: drop it
-            if leftover.startswith(f"{self.alias}__") and leftover != (previous or {}).get("collection"):
+        serving = {previous["collection"], *side_names(previous["collection"]).values()} if previous else set()
+        for leftover in c.list_collections():  # a killed build's collections are never aliased: drop them
+            if leftover.startswith(f"{self.alias}__") and leftover not in serving:
                 c.drop_collection(leftover)
         passages, tokens = store.keyword_totals()
         avgdl = tokens / passages if passages else 1.0
         dense = self._create_collection(name, store.counts()[1])
+        side, names = SideWriter(self.client), side_names(name)
+        side.create(names)
         total = store.counts()[1]
         done = 0
+        terms: set[str] = set()
         for batch in store.iter_records(self.embedder.id):
             self._upsert(name, store, batch, avgdl)
+            terms.update(t for r, _ in batch for t in r.tokens.split())
             done += len(batch)
             if progress:
                 progress("index", done, total)
-        c.flush(name)
+        side.write_articles(names, store, sorted(store.doc_ids()))
+        side.write_terms(names, store, terms)
+        for collection in (name, *names.values()):
+            c.flush(collection)
         manifest = self._set_manifest(name, store, None, version=version, avgdl=avgdl, dense=dense, announce=False)
         if gate is not None:
             verdict = self._judge(gate, name, manifest, store, previous)
             if not verdict.accepted:
                 c.drop_collection(name)
+                side.drop(names)
                 raise GateRefused(verdict.message)
             manifest = self._set_manifest(name, store, None, version=version, avgdl=avgdl, dense=dense,
                                           announce=False, quality=verdict.figures)
@@ -237,6 +260,7 @@ class MilvusBackend:
         if previous is not None and previous.get("collection") != name:
             with contextlib.suppress(Exception):  # readers moved on with the alias; a leftover is dropped later
                 c.drop_collection(previous["collection"])
+                side.drop(side_names(previous["collection"]))
         if progress:
             progress("published", done, done)
         return manifest
@@ -337,6 +361,7 @@ class MilvusBackend:
                       avgdl: float | None = None, dense: dict[str, Any] | None = None, announce: bool = True,
                       quality: dict[str, Any] | None = None) -> dict[str, Any]:
         documents, passages = store.counts()
+        kw_passages, kw_tokens = store.keyword_totals()
         manifest = {
             "format": FORMAT_VERSION,
             "version": version,
@@ -353,6 +378,8 @@ class MilvusBackend:
                         "avgdl": avgdl if avgdl is not None else (previous or {})["keyword"]["avgdl"]},
             "counts": {"documents": documents, "passages": passages},
             "store_generation": store.generation(),
+            # The side collections (index/milvus/side.py), and BM25's N and total length for query weights.
+            "side": {"format": SIDE_FORMAT, **side_names(name), "passages": kw_passages, "tokens": kw_tokens},
         }
         if quality is not None:  # only the build the gate judged: later updates change the figures
             manifest["quality"] = quality

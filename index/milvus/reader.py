@@ -10,6 +10,7 @@ import numpy as np
 from index.backend import Candidates
 from index.dense_kinds import HNSW_EF_PER_K, HNSW_EF_SEARCH, IVF_NPROBE
 from index.milvus.client import quote
+from index.milvus.side import SideReader
 from index.milvus.sparse import query_weights, sparse_dot
 from index.store import Store
 from index.types import PassageRow
@@ -20,11 +21,12 @@ FIELDS = ("passage_id", "doc_id", "section", "paragraph", "char_start", "char_en
 class MilvusIndex:
     """One published version of the collection, read through the alias (the SearchIndex of Milvus)."""
 
-    def __init__(self, client: Callable[[], Any], manifest: dict[str, Any], store: Store) -> None:
+    def __init__(self, client: Callable[[], Any], manifest: dict[str, Any], store: Store | None = None) -> None:
         self.client = client  # the backend's: connected on first use, shared by every version
         self._manifest = manifest
-        self.store = store
+        self.store = store  # unused for reading: a replica has none
         self.collection = str(manifest["collection"])
+        self.side = SideReader(client, manifest)  # term statistics and articles, from Milvus as well
 
     @property
     def version(self) -> str:
@@ -39,12 +41,12 @@ class MilvusIndex:
         return int(self._manifest["counts"]["passages"])
 
     def known(self, terms: Sequence[str]) -> list[str]:
-        stats = self.store.term_stats(terms)
+        stats = self.side.term_stats(terms)
         return [t for t in terms if t in stats and stats[t][1] > 0]
 
     def _query_sparse(self, terms: Sequence[str]) -> dict[int, float]:
-        passages, _ = self.store.keyword_totals()
-        return query_weights(terms, self.store.term_stats(terms), passages)
+        passages, _ = self.side.keyword_totals()
+        return query_weights(terms, self.side.term_stats(terms), passages)
 
     def search_hybrid(self, query: np.ndarray | None, terms: Sequence[str] | None, k: int,
                       doc_ids: Sequence[str] | None = None) -> Candidates:
@@ -58,7 +60,7 @@ class MilvusIndex:
         if doc_ids:
             # Only ids that exist go into the filter: anything else matches nothing anyway, and an
             # arbitrary string could hold characters the filter language cannot escape.
-            existing = self.store.existing(doc_ids)
+            existing = self.side.existing(doc_ids)
             if not existing:
                 return Candidates.empty()
             expr = f"doc_id in {quote(existing)}"
@@ -141,8 +143,7 @@ class MilvusIndex:
         return [by_key.get(int(r), "") for r in rows]
 
     def documents(self) -> list[dict[str, Any]]:
-        return [{"doc_id": a.doc_id, "title": a.title, "url": a.url, "updated_at": a.updated_at,
-                 "passages": a.passages} for a in self.store.list_articles()]
+        return self.side.documents()
 
     def close(self) -> None:
         """The client belongs to the backend; nothing to release per version."""

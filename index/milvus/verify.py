@@ -41,4 +41,9 @@ def verify_collection(index: MilvusIndex, store: Store, embedder_id: str, report
         report.problems.append(f"Milvus holds {rows} rows for the store's {passages} passages: {missing} missing, "
                                f"{differing} with another text or offsets; `articleqa migrate --to milvus` "
                                "rebuilds the collection from the store")
+    listed = len(index.side.list_articles())  # what replicas list and show, without the store
+    report.checked["side_articles"] = listed
+    if current and listed != docs:
+        report.problems.append(f"Milvus side collection {index.side.articles} lists {listed} articles for the store's "
+                               f"{docs}; `articleqa migrate --to milvus` rebuilds it")
     return report

@@ -55,7 +55,7 @@ class SnapshotBackend:
     def current_version(self) -> str | None:
         return read_current(self.data_dir)
 
-    def open(self, version: str, store: Store) -> Snapshot:
+    def open(self, version: str, store: Store | None) -> Snapshot:
         return Snapshot.load(self.data_dir / SNAPSHOTS / version, embedder_id=self.embedder.id,
                              dim=self.embedder.dim, dictionary_hash=self.segmenter.dictionary_hash)
 

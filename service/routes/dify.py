@@ -72,7 +72,7 @@ def retrieval(body: DifyRetrievalRequest, request: Request,
     result = engine.search(body.query, top_k=body.retrieval_setting.top_k, doc_ids=doc_ids)
     scores = hit_relevance(engine.searcher(), result)
     get_state(request).metrics.search.labels("retrieval").observe(time.perf_counter() - started)
-    meta = article_metadata(engine.store, sorted({h.doc_id for h in result.hits}))
+    meta = article_metadata(engine.catalog, sorted({h.doc_id for h in result.hits}))
     threshold = body.retrieval_setting.score_threshold
     records = []
     for hit, score in zip(result.hits, scores, strict=True):
@@ -93,7 +93,7 @@ def _filtered(engine: Engine, mc: DifyMetadataCondition | None) -> list[str] | N
     conditions = [Condition(tuple(c.name) if isinstance(c.name, list) else (c.name,), c.comparison_operator,
                             tuple(c.value) if isinstance(c.value, list) else c.value) for c in mc.conditions]
     try:
-        ids = matching_doc_ids(engine.store, conditions, mc.logical_operator or "and")
+        ids = matching_doc_ids(engine.catalog, conditions, mc.logical_operator or "and")
     except ConditionError as exc:
         raise dify_error(422, f"metadata_condition: {exc}") from exc
     return ids or [NO_MATCH]

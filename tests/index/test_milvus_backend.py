@@ -192,7 +192,9 @@ def test_full_build_switches_the_alias_and_drops_leftovers(milvus_engine, tmp_pa
     manifest = rechunked.backend.manifest()  # type: ignore[attr-defined]
     assert manifest["collection"] == "articleqa__000002" and report.index_version == "000002"
     client = rechunked.backend.client()  # type: ignore[attr-defined]
-    assert sorted(client.list_collections()) == ["articleqa__000002"]  # the old build and the leftover are gone
+    # The old build, its side collections and the leftover are gone; the new build and its side data remain.
+    assert sorted(client.list_collections()) == ["articleqa__000002", "articleqa__000002_articles",
+                                                 "articleqa__000002_terms"]
     assert rechunked.search("风险管理能力", top_k=3).hits and before
 
 
@@ -256,7 +258,7 @@ def test_bad_settings_are_refused(embedder, segmenter) -> None:  # type: ignore[
 
 
 def test_unreachable_milvus_makes_the_service_not_ready(tmp_path: Path, start_server) -> None:  # type: ignore[no-untyped-def]
-    from tests.live_server import make_settings
+    from tests.helpers.live_server import make_settings
 
     api = start_server(make_settings(tmp_path / "data", backend="milvus", milvus_uri="http://127.0.0.1:9"))
     with api.client() as client:
@@ -276,11 +278,14 @@ def test_verify_finds_missing_rows_and_migrate_repairs_them(milvus_engine) -> No
     assert report.checked["rows"] == report.checked["store"]["passages"] == report.checked["citations"] > 0
     collection = backend.manifest()["collection"]  # type: ignore[index]
     backend.client().delete(collection, filter='doc_id == "bank-product-manager-skills"')
+    backend.client().delete(f"{collection}_articles", filter='doc_id == "credit-card-product-manager"')
     damaged = backend.verify(engine.store)
     assert not damaged.ok and "missing" in damaged.problems[0]
+    assert "side collection" in damaged.problems[1] and damaged.checked["side_articles"] == 1
     manifest = engine.publish(full=True)  # what `articleqa migrate --to milvus` does
     assert manifest["collection"] != collection
-    assert backend.verify(engine.store).ok
+    repaired = backend.verify(engine.store)
+    assert repaired.ok and repaired.checked["side_articles"] == 2
     assert any(h.doc_id == "bank-product-manager-skills" for h in engine.search("领导力", top_k=3).hits)
 
 
