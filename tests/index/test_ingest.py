@@ -11,8 +11,8 @@ import pytest
 from index.lock import LockTimeout, WriteLock
 
 
-def test_incremental_ingest_cycle(engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
-    engine = engine_factory()
+def test_incremental_ingest_cycle(fake_engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = fake_engine_factory()
     first = engine.ingest([tiny_corpus])
     assert sorted(first.added) == ["card-types", "risk", "ux"] and not first.errors
 
@@ -42,8 +42,8 @@ def test_incremental_ingest_cycle(engine_factory, tiny_corpus: Path) -> None:  #
     assert engine.search("流动性风险", top_k=1).hits[0].doc_id == "risk"
 
 
-def test_files_from_other_folders_are_not_removed(engine_factory, tiny_corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    engine = engine_factory()
+def test_files_from_other_folders_are_not_removed(fake_engine_factory, tiny_corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = fake_engine_factory()
     other = tmp_path / "other"
     other.mkdir()
     (other / "loan.txt").write_text("贷款\n\n一、房贷\n\n房贷的利率与期限有关。", encoding="utf-8")
@@ -52,16 +52,16 @@ def test_files_from_other_folders_are_not_removed(engine_factory, tiny_corpus: P
     assert "loan" in {d["doc_id"] for d in engine.documents()}
 
 
-def test_identical_content_under_another_name_is_reported(engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
-    engine = engine_factory()
+def test_identical_content_under_another_name_is_reported(fake_engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = fake_engine_factory()
     shutil.copy(tiny_corpus / "risk.md", tiny_corpus / "risk2.md")
     report = engine.ingest([tiny_corpus])
     assert report.duplicates == [{"doc_id": "risk2", "duplicate_of": "risk"}]
     assert "risk2" not in {d["doc_id"] for d in engine.documents()}
 
 
-def test_broken_files_are_reported_and_do_not_stop_the_run(engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
-    engine = engine_factory()
+def test_broken_files_are_reported_and_do_not_stop_the_run(fake_engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = fake_engine_factory()
     (tiny_corpus / "empty.txt").write_text("  \n", encoding="utf-8")
     (tiny_corpus / "binary.txt").write_bytes(b"\x00\x01\x02PNG")
     (tiny_corpus / "gbk.txt").write_bytes("国标编码\n\n一、内容\n\n这篇文章用GBK编码保存。".encode("gbk"))
@@ -73,15 +73,15 @@ def test_broken_files_are_reported_and_do_not_stop_the_run(engine_factory, tiny_
     assert engine.search("GBK编码", top_k=1).hits[0].doc_id == "gbk"
 
 
-def test_rebuild_reembeds_everything(engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
-    engine = engine_factory()
+def test_rebuild_reembeds_everything(fake_engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = fake_engine_factory()
     engine.ingest([tiny_corpus])
     report = engine.ingest([tiny_corpus], rebuild=True)
     assert sorted(report.added) == ["card-types", "risk", "ux"]
 
 
-def test_add_and_delete_one_document(engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
-    engine = engine_factory()
+def test_add_and_delete_one_document(fake_engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = fake_engine_factory()
     engine.ingest([tiny_corpus])
     text = "分期付款\n\n一、手续费\n\n账单分期的手续费率按月计算。"
     created = engine.add_document(text=text, doc_id="installments")
@@ -115,7 +115,7 @@ def test_second_writer_times_out_naming_the_holder(tmp_path: Path) -> None:
         pass
 
 
-def test_hostile_corpus_entries(engine_factory, tiny_corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_corpus_entries(fake_engine_factory, tiny_corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     outside = tmp_path / "secret.txt"
     outside.write_text("机密\n\n一、内容\n\n不应被索引的文件。", encoding="utf-8")
     (tiny_corpus / "link.txt").symlink_to(outside)
@@ -125,7 +125,7 @@ def test_hostile_corpus_entries(engine_factory, tiny_corpus: Path, tmp_path: Pat
     (tiny_corpus / "big.txt").write_text(big, encoding="utf-8")
     (tiny_corpus / "chrome.html").write_text("<html><body><script>alert(1)</script><nav>首页</nav></body></html>",
                                              encoding="utf-8")
-    engine = engine_factory()
+    engine = fake_engine_factory()
     report = engine.ingest([tiny_corpus])
     errors = {Path(e["file"]).name: e["error"] for e in report.errors}
     assert "outside" in errors["link.txt"]

@@ -13,7 +13,7 @@ from index.snapshots.backup import backup, restore
 from index.snapshots.files import SNAPSHOTS, read_current
 from index.snapshots.verify import verify_data_dir
 from service.cli import app
-from tests.live_server import copy_data_dir
+from tests.helpers.live_server import copy_data_dir
 
 runner = CliRunner()
 

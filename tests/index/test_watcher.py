@@ -9,7 +9,7 @@ from pathlib import Path
 
 from index.engine import Engine
 from index.watcher import FolderWatcher, Publish, WatchSettings
-from tests.office_files import CARD_PDF_PAGES, make_pdf
+from tests.helpers.office_files import CARD_PDF_PAGES, make_pdf
 
 FAST = WatchSettings(debounce_ms=1500, step_ms=300, settle_s=0.4, max_settle_s=20.0, retry_s=1.0)
 
@@ -28,11 +28,11 @@ def _article(i: int) -> str:
 
 
 def test_a_burst_of_files_makes_few_publishes_and_a_bad_file_is_skipped(
-        tmp_path: Path, engine_factory: type[Engine]) -> None:
+        tmp_path: Path, fake_engine_factory: type[Engine]) -> None:
     folder = tmp_path / "watched"
     folder.mkdir()
     publishes: list[Publish] = []
-    engine = engine_factory()
+    engine = fake_engine_factory()
     watcher = FolderWatcher(engine, [folder], FAST, on_publish=publishes.append).start()
     try:
         _wait(lambda: watcher.state().status == "watching", 30, "the first pass")
@@ -59,11 +59,11 @@ def test_a_burst_of_files_makes_few_publishes_and_a_bad_file_is_skipped(
 
 
 def test_a_half_written_file_is_read_only_when_its_writer_is_done(
-        tmp_path: Path, engine_factory: type[Engine]) -> None:
+        tmp_path: Path, fake_engine_factory: type[Engine]) -> None:
     folder = tmp_path / "watched"
     folder.mkdir()
     publishes: list[Publish] = []
-    engine = engine_factory()
+    engine = fake_engine_factory()
     watcher = FolderWatcher(engine, [folder], FAST, on_publish=publishes.append).start()
     data = make_pdf(CARD_PDF_PAGES)
     try:

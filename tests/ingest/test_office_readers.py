@@ -12,7 +12,7 @@ import pytest
 from index.engine import Engine
 from ingest.pdf import PAGE_STARTS_KEY, page_at
 from ingest.readers import ArticleError, read_article_bytes, read_article_file
-from tests.office_files import CARD_PDF_PAGES, HEADER, LOAN_DOCX_BODY, make_docx, make_image_pdf, make_pdf
+from tests.helpers.office_files import CARD_PDF_PAGES, HEADER, LOAN_DOCX_BODY, make_docx, make_image_pdf, make_pdf
 
 
 def test_docx_headings_become_sections_lists_keep_order_tables_become_rows() -> None:

@@ -10,7 +10,7 @@ import httpx
 
 from index.snapshots.files import MANIFEST, SNAPSHOTS, read_current, write_atomic
 from service.settings import Settings
-from tests.live_server import Api, copy_data_dir, make_settings
+from tests.helpers.live_server import Api, copy_data_dir, make_settings
 
 
 def _current(data: Path) -> Path:

@@ -10,7 +10,7 @@ from fastapi import HTTPException
 from pydantic import SecretStr
 
 import service.auth as auth
-from tests.live_server import make_settings
+from tests.helpers.live_server import make_settings
 
 
 @pytest.fixture()

@@ -22,7 +22,7 @@ _PROBE = textwrap.dedent("""
     from pathlib import Path
     if sys.argv[1] == "app":
         from service.app import create_app
-        from tests.live_server import make_settings
+        from tests.helpers.live_server import make_settings
         create_app(make_settings(Path(sys.argv[2])))
     barrier = threading.Barrier(12)
     def work():

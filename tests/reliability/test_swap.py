@@ -11,7 +11,7 @@ from index.engine import Engine
 from index.indexer import IndexConfig
 from index.snapshots.files import SNAPSHOTS
 from index.snapshots.snapshot import Snapshot
-from tests.live_server import copy_data_dir
+from tests.helpers.live_server import copy_data_dir
 
 QUERIES = ("信用卡一般分为哪几类?", "风险管理", "学习能力", "积分兑换", "联名卡")
 

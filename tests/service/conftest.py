@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 
 from service.settings import Settings
-from tests.live_server import ADMIN_KEY, READ_KEY, Api, copy_data_dir, make_settings
+from tests.helpers.live_server import ADMIN_KEY, READ_KEY, Api, copy_data_dir, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_CORPUS = ROOT / "corpus"

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from service.auth import check_admin, check_read
 from service.settings import Settings
-from tests.live_server import ADMIN, ADMIN_KEY, READ, Api, make_settings
+from tests.helpers.live_server import ADMIN, ADMIN_KEY, READ, Api, make_settings
 
 READS = [
     ("POST", "/search", {"query": "金融"}),

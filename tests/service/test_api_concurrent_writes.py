@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from service.settings import Settings
-from tests.live_server import ADMIN, Api, copy_data_dir, make_settings
+from tests.helpers.live_server import ADMIN, Api, copy_data_dir, make_settings
 
 TOPICS = ["珊瑚礁", "火山岛", "冰川湖", "红树林", "盐碱地", "喀斯特", "沙漠绿洲", "苔原带", "季风区", "峡湾"]
 

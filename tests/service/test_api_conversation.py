@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from index.conversation import MAX_TURN_CHARS, MAX_TURNS
 from service.settings import Settings
-from tests.live_server import READ, READ_KEY, Api, LiveServer, copy_data_dir, make_settings
+from tests.helpers.live_server import READ, READ_KEY, Api, LiveServer, copy_data_dir, make_settings
 
 FIRST = "信用卡产品经理要懂哪些金融知识?"
 HISTORY = [{"role": "user", "content": FIRST},

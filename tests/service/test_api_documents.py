@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.live_server import ADMIN, READ, Api
+from tests.helpers.live_server import ADMIN, READ, Api
 
 ARTICLE = """火星温室种植指南
 

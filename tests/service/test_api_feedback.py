@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.live_server import ADMIN, READ
+from tests.helpers.live_server import ADMIN, READ
 
 
 def test_feedback_round_trip(client: httpx.Client) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from service.settings import Settings
 from service.wiring import build_engine
-from tests.live_server import Api, make_settings
+from tests.helpers.live_server import Api, make_settings
 
 
 def _article(topic: str, sentence: str, publisher: str, date: str, n: int) -> str:

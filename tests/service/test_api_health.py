@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from service.settings import Settings
-from tests.live_server import ADMIN_KEY, READ, READ_KEY, Api
+from tests.helpers.live_server import ADMIN_KEY, READ, READ_KEY, Api
 
 
 def test_healthz(client: httpx.Client) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from index.lock import WriteLock
 from service.settings import Settings
-from tests.live_server import ADMIN, Api, make_settings
+from tests.helpers.live_server import ADMIN, Api, make_settings
 
 TINY = """深海探测
 

@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
 
 from service.app import create_app
 from service.wiring import build_engine
-from tests.live_server import ADMIN, ADMIN_KEY, copy_data_dir, make_settings
+from tests.helpers.live_server import ADMIN, ADMIN_KEY, copy_data_dir, make_settings
 
 MAX_EXAMPLES = 30
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

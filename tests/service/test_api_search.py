@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.live_server import READ
+from tests.helpers.live_server import READ
 
 
 def test_search_returns_cited_highlighted_hits(client: httpx.Client) -> None:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from service.server import is_loopback
-from tests.live_server import ADMIN_KEY, copy_data_dir
+from tests.helpers.live_server import ADMIN_KEY, copy_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import SecretStr
 
 from service.settings import Settings
-from tests.live_server import READ, READ_KEY, Api, LiveServer, copy_data_dir, make_settings
+from tests.helpers.live_server import READ, READ_KEY, Api, LiveServer, copy_data_dir, make_settings
 
 LLM_KEY = "llm-key-for-tests"
 GENERATED = ["根据文章,", "信用卡产品经理需要金融知识[1],", "还需要数据分析能力[2]。", "见[9]"]

@@ -12,7 +12,7 @@ import pytest
 from index.searcher import QueryError, validate_query
 from service.app import create_app
 from service.surrogates import find_lone_surrogate
-from tests.live_server import ADMIN_KEY, make_settings
+from tests.helpers.live_server import ADMIN_KEY, make_settings
 
 SPEC = create_app(make_settings(Path("unused"))).openapi()
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from service.settings import Settings
-from tests.live_server import ADMIN, Api, copy_data_dir, make_settings
-from tests.office_files import CARD_PDF_PAGES, LOAN_DOCX_BODY, make_docx, make_image_pdf, make_pdf
+from tests.helpers.live_server import ADMIN, Api, copy_data_dir, make_settings
+from tests.helpers.office_files import CARD_PDF_PAGES, LOAN_DOCX_BODY, make_docx, make_image_pdf, make_pdf
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

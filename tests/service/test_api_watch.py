@@ -13,8 +13,8 @@ import pytest
 
 from index.engine import Engine
 from service.settings import Settings
-from tests.live_server import ADMIN, Api, copy_data_dir, make_settings
-from tests.office_files import CARD_PDF_PAGES, LOAN_DOCX_BODY, make_docx, make_pdf
+from tests.helpers.live_server import ADMIN, Api, copy_data_dir, make_settings
+from tests.helpers.office_files import CARD_PDF_PAGES, LOAN_DOCX_BODY, make_docx, make_pdf
 
 TXT = """极地科考
 

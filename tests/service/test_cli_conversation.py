@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from service.cli import app
-from tests.live_server import copy_data_dir
+from tests.helpers.live_server import copy_data_dir
 
 runner = CliRunner()
 

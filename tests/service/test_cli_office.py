@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from service.cli import app
-from tests.office_files import CARD_PDF_PAGES, LOAN_DOCX_BODY, make_docx, make_image_pdf, make_pdf
+from tests.helpers.office_files import CARD_PDF_PAGES, LOAN_DOCX_BODY, make_docx, make_image_pdf, make_pdf
 
 runner = CliRunner()
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.live_server import READ_KEY, Api
+from tests.helpers.live_server import READ_KEY, Api
 from tests.service.test_openai_compat import declared_too_large
 
 DIFY = {"Content-Type": "application/json", "Authorization": f"Bearer {READ_KEY}"}

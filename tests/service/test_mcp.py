@@ -22,7 +22,7 @@ from mcp.shared.exceptions import MCPError
 
 from service.app import create_app
 from service.wiring import build_engine
-from tests.live_server import READ, READ_KEY, Api, copy_data_dir, make_settings
+from tests.helpers.live_server import READ, READ_KEY, Api, copy_data_dir, make_settings
 
 TOOLS = {"search_articles", "ask", "list_documents", "get_document"}
 COVERED = "银行产品经理为什么需要风险管理能力?"

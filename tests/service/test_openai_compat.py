@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from service.app import create_app
 from service.settings import Settings
-from tests.live_server import READ, READ_KEY, Api, copy_data_dir, make_settings
+from tests.helpers.live_server import READ, READ_KEY, Api, copy_data_dir, make_settings
 from tests.service.test_api_stream import GENERATED, LLM_KEY, FakeOpenAI
 
 COVERED = "银行产品经理为什么需要风险管理能力?"

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from ui_fake_api import FakeApi, free_port
 
 from service.settings import Settings
-from tests.live_server import ADMIN_KEY as LIVE_ADMIN_KEY
-from tests.live_server import Api, copy_data_dir, make_settings
+from tests.helpers.live_server import ADMIN_KEY as LIVE_ADMIN_KEY
+from tests.helpers.live_server import Api, copy_data_dir, make_settings
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 
