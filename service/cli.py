@@ -32,6 +32,7 @@ from index.lock import LockTimeout
 from index.searcher import QueryError, SearchParams
 from index.snapshots.backup import backup, restore
 from ingest.embedders import EmbeddingServiceError
+from service.exit_codes import ExitCode
 from service.rewrite import rewrite_from
 from service.settings import Settings
 from service.wiring import build_engine
@@ -104,11 +105,11 @@ def ingest(
     try:
         report = engine.ingest(paths or [settings.corpus_dir], rebuild=rebuild, progress=bars, gate=check)
     except (LockTimeout, BackendUnavailable) as exc:
-        _fail(str(exc), 3)
+        _fail(str(exc), ExitCode.NOT_READY)
     except EmbeddingServiceError as exc:
-        _fail(f"{exc}; nothing was published, the current index keeps serving", 7)
+        _fail(f"{exc}; nothing was published, the current index keeps serving", ExitCode.EMBEDDING_FAILED)
     except GateRefused as exc:
-        _fail(f"{exc}; the current snapshot keeps serving", 5)
+        _fail(f"{exc}; the current snapshot keeps serving", ExitCode.GATE_REFUSED)
     finally:
         bars.close()
     if as_json:
@@ -125,7 +126,7 @@ def ingest(
         for err in report.errors:
             typer.secho(f"  error: {err['error']}", fg=typer.colors.YELLOW, err=True)
     if report.errors and not (report.added or report.updated or report.unchanged):
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.BAD_INPUT)
 
 
 @app.command()
@@ -146,7 +147,7 @@ def watch(
     try:
         watcher = FolderWatcher(engine, watched_paths(settings, paths), watch_settings(settings))
     except FileNotFoundError as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), ExitCode.BAD_INPUT)
     typer.echo(f"watching {', '.join(str(p) for p in watcher.paths)} (Ctrl-C stops)", err=True)
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
@@ -172,9 +173,9 @@ def search(
     try:
         result = engine.search(query, top_k=k, doc_ids=doc_id)
     except QueryError as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), ExitCode.BAD_INPUT)
     except EmbeddingServiceError as exc:
-        _fail(str(exc), 7)
+        _fail(str(exc), ExitCode.EMBEDDING_FAILED)
     if as_json:
         _print_json(result.to_dict())
         return
@@ -201,9 +202,9 @@ def ask(
     try:
         answer = engine.ask(question, top_k=k)
     except QueryError as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), ExitCode.BAD_INPUT)
     except EmbeddingServiceError as exc:
-        _fail(str(exc), 7)
+        _fail(str(exc), ExitCode.EMBEDDING_FAILED)
     if as_json:
         _print_json(answer.to_dict())
         return
@@ -237,7 +238,7 @@ def evaluate(
     """Retrieval quality: hit@k/MRR on a question file, nDCG@10/Recall/MRR on a BEIR folder, or follow-up
     answer-hit and hit@5 with vs without history on a conversation file."""
     if sum(x is not None for x in (questions, beir, conversations)) != 1:
-        _fail("give exactly one of --questions FILE, --beir DIR or --conversations FILE", 2)
+        _fail("give exactly one of --questions FILE, --beir DIR or --conversations FILE", ExitCode.BAD_INPUT)
     settings = _settings(data_dir)
     if conversations is not None:
         _eval_conversations(_ready_engine(data_dir), conversations, settings, as_json)
@@ -275,7 +276,7 @@ def evaluate(
     try:
         gold = load_beir_answers(beir)
     except ValueError as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), ExitCode.BAD_INPUT)
 
     def run(p: SearchParams) -> dict[str, Any]:
         out = evaluate_beir(searcher, queries, qrels, params=p)
@@ -305,7 +306,7 @@ def _eval_conversations(engine: Engine, path: Path, settings: Settings, as_json:
     try:
         cases = load_conversations(path)
     except (OSError, ValueError) as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), ExitCode.BAD_INPUT)
     runs = {"rule": evaluate_conversations(engine, cases)}
     rewrite = rewrite_from(settings)
     if rewrite is not None:
@@ -338,7 +339,7 @@ def show(
     finally:
         engine.close()
     if document is None:
-        _fail(f"no document with doc_id {doc_id!r}", 2)
+        _fail(f"no document with doc_id {doc_id!r}", ExitCode.BAD_INPUT)
     assert document is not None
     if as_json:
         _print_json(document.to_dict())
@@ -364,18 +365,18 @@ def migrate(
     Then set ARTICLEQA_BACKEND to that backend; the store stays the source of truth for both."""
     settings = _settings(data_dir)
     if to not in ("milvus", "faiss"):
-        _fail(f"--to must be milvus or faiss, got {to!r}", 2)
+        _fail(f"--to must be milvus or faiss, got {to!r}", ExitCode.BAD_INPUT)
     engine = build_engine(settings.model_copy(update={"backend": to}))
     documents, passages = engine.store.counts()
     if passages == 0:
         engine.close()
-        _fail(f"{engine.data_dir} has no passages to copy: run `articleqa ingest` first", 3)
+        _fail(f"{engine.data_dir} has no passages to copy: run `articleqa ingest` first", ExitCode.NOT_READY)
     started = time.perf_counter()
     bars = _Bars()
     try:
         manifest = engine.publish(progress=bars, full=True)
     except (LockTimeout, BackendUnavailable) as exc:
-        _fail(str(exc), 3)
+        _fail(str(exc), ExitCode.NOT_READY)
     finally:
         bars.close()
         engine.close()
@@ -408,7 +409,7 @@ def verify(
         for w in report.warnings:
             typer.secho(f"  warning: {w}", fg=typer.colors.YELLOW)
     if not report.ok:
-        raise typer.Exit(6)
+        raise typer.Exit(ExitCode.VERIFY_PROBLEMS)
 
 
 @app.command(name="backup")
@@ -418,7 +419,7 @@ def backup_cmd(dest: Annotated[Path, typer.Argument(help="new or empty folder")]
     try:
         info = backup(settings.data_dir, dest, DB_NAME, lock_timeout=settings.lock_timeout)
     except (FileExistsError, FileNotFoundError, LockTimeout) as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), ExitCode.BAD_INPUT)
     what = f"snapshot {info['version']}" if info["version"] else "the store (no snapshot: the index is rebuilt from it)"
     typer.echo(f"backed up {what} ({info['counts']['documents']} documents) to {dest}")
 
@@ -431,7 +432,7 @@ def restore_cmd(src: Annotated[Path, typer.Argument(help="a folder made by `arti
     try:
         info = restore(src, settings.data_dir, DB_NAME, lock_timeout=settings.lock_timeout)
     except (FileNotFoundError, LockTimeout) as exc:
-        _fail(str(exc), 2)
+        _fail(str(exc), ExitCode.BAD_INPUT)
     if info["restored_as"]:
         typer.echo(f"restored snapshot {info['version']} from {src} as {info['restored_as']}")
     else:
@@ -579,9 +580,9 @@ def _ready_engine(data_dir: Path | None) -> Engine:
     try:
         engine.searcher()
     except NotReady as exc:
-        _fail(str(exc), 3)
+        _fail(str(exc), ExitCode.NOT_READY)
     except IndexUnusable as exc:
-        _fail(str(exc), 4)
+        _fail(str(exc), ExitCode.INDEX_UNUSABLE)
     return engine
 
 
@@ -590,7 +591,7 @@ def main() -> None:
         app()
     except ReadOnly as exc:  # any write command run with ARTICLEQA_READ_ONLY=true
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        sys.exit(2)
+        sys.exit(ExitCode.BAD_INPUT)
 
 
 if __name__ == "__main__":
