@@ -174,6 +174,8 @@ class MilvusBackend:
         c = self.client()
         name = manifest["collection"]
         side, names = SideWriter(self.client), side_names(name)
+        for collection in (name, *names.values()):
+            c.load_collection(collection)  # this process may not have opened the build yet (Lite)
         # Terms whose document frequency this publish changes: those of the passages as published, and as
         # they are now; written with the articles before the manifest, so its readers find them.
         terms = side.published_terms(name, [*deleted, *changed])

@@ -55,6 +55,7 @@ class MilvusCatalog:
             reader = SideReader(self.backend.client, manifest)
         except ValueError as exc:
             raise BackendUnavailable(str(exc)) from exc
+        reader.load()  # this process may not have opened the build for searching yet
         with self._lock:
             self._reader = (str(manifest["version"]), reader)
         return reader

@@ -170,6 +170,12 @@ class SideReader:
         self.articles = str(side["articles"])
         self.terms = str(side["terms"])
 
+    def load(self) -> None:
+        """Load the build's collections: a collection reopened by another process must be (Lite)."""
+        c = self.client()
+        for name in (self.passages, self.articles, self.terms):
+            c.load_collection(name)
+
     def generation(self) -> int:
         return int(self.manifest["store_generation"])
 
