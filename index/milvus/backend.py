@@ -260,6 +260,9 @@ class MilvusBackend:
             c.alter_alias(name, self.alias)
         self._version = (time.monotonic(), version)
         if previous is not None and previous.get("collection") != name:
+            # Other processes (replicas) move to the new build within their refresh period of the switch and
+            # search the old one by name until then: it is dropped only after twice that period.
+            time.sleep(2 * self.refresh_seconds)
             with contextlib.suppress(Exception):  # readers moved on with the alias; a leftover is dropped later
                 c.drop_collection(previous["collection"])
                 side.drop(side_names(previous["collection"]))

@@ -192,6 +192,23 @@ def test_two_replicas_on_milvus_serve_the_writers_publishes(tmp_path: Path, tiny
                    REFRESH_S + SLACK_S - (time.monotonic() - written), f"{r} serves version {version}")
         assert [_search(client, r, ADDED[1]) for r in replicas] == [_search(client, writer, ADDED[1])] * 2
 
+        # A full rebuild goes to a new collection behind the alias: the replicas answer throughout, then
+        # serve the new build within the promise and answer as the writer does.
+        started = client.post(f"{writer}/reindex", headers=ADMIN, json={"full": True})
+        assert started.status_code == 202, started.text
+        during: list[int] = []
+        while (job := client.get(f"{writer}/reindex", headers=ADMIN).json())["status"] == "running":
+            during += [client.get(f"{r}/search", params={"q": QUERIES[0]}).status_code for r in replicas]
+        rebuilt = time.monotonic()
+        assert job["status"] == "succeeded", job
+        assert during and set(during) == {200}, during
+        version = client.get(f"{writer}/readyz").json()["index_version"]
+        for r in replicas:
+            _until(lambda r=r: client.get(f"{r}/readyz").json()["index_version"] == version,
+                   REFRESH_S + SLACK_S - (time.monotonic() - rebuilt), f"{r} serves the rebuilt version {version}")
+        for q in (*QUERIES, ADDED[1]):
+            assert [_search(client, r, q) for r in replicas] == [_search(client, writer, q)] * 2, q
+
         # A deleted article: no replica returns it any more, its page is a 404.
         gone = documents[0]
         assert client.delete(f"{writer}/documents/{gone}", headers=ADMIN).status_code == 204
