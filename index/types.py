@@ -1,9 +1,10 @@
-"""Values that cross index/'s files and its edges: stored passage rows, hits with citations, results, answers."""
+"""Values that cross index/'s files and its edges: stored passage rows, hits with citations, results, answers.
+
+Their JSON form is written once, in service/models.py (built from these with `from_attributes`)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,6 @@ class Hit:
     dense_score: float = 0.0
     keyword_score: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["highlights"] = [list(h) for h in self.highlights]
-        return d
-
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -66,18 +62,6 @@ class SearchResult:
     confidence: float = 0.0
     searched_query: str = ""  # what retrieval ran on ("" = the query as typed)
     followup: bool = False  # searched as a follow-up of the conversation
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "query": self.query,
-            "results": [h.to_dict() for h in self.hits],
-            "low_confidence": self.low_confidence,
-            "confidence": round(self.confidence, 4),
-            "took_ms": round(self.took_ms, 2),
-            "index_version": self.index_version,
-            "searched_query": self.searched_query or self.query,
-            "followup": self.followup,
-        }
 
 
 @dataclass(frozen=True)
@@ -100,19 +84,6 @@ class Answer:
     index_version: str
     searched_query: str = ""  # what retrieval ran on ("" = the question as typed)
     followup: bool = False  # searched as a follow-up of the conversation
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "answer": self.answer,
-            "answerable": self.answerable,
-            "citations": [{**asdict(q.citation), "quote": q.text, "passage_id": q.passage_id} for q in self.quotes],
-            "passages": [h.to_dict() for h in self.hits],
-            "took_ms": round(self.took_ms, 2),
-            "index_version": self.index_version,
-            "searched_query": self.searched_query or self.question,
-            "followup": self.followup,
-        }
 
 
 @dataclass(frozen=True)
@@ -151,9 +122,3 @@ class Document:
     sections: tuple[DocumentSection, ...]
     passages: tuple[DocumentPassage, ...]
     metadata: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["sections"] = [asdict(s) for s in self.sections]
-        d["passages"] = [asdict(p) for p in self.passages]
-        return d

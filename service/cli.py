@@ -33,6 +33,7 @@ from index.searcher import QueryError, SearchParams
 from index.snapshots.backup import backup, restore
 from ingest.embedders import EmbeddingServiceError
 from service.exit_codes import ExitCode
+from service.models import AskResponse, DocumentOut, SearchResponse, wire
 from service.rewrite import rewrite_from
 from service.settings import Settings
 from service.wiring import build_engine
@@ -177,7 +178,7 @@ def search(
     except EmbeddingServiceError as exc:
         _fail(str(exc), ExitCode.EMBEDDING_FAILED)
     if as_json:
-        _print_json(result.to_dict())
+        _print_json(wire(SearchResponse, result))
         return
     if result.low_confidence:
         typer.secho("(low confidence: the articles may not cover this)", fg=typer.colors.YELLOW)
@@ -206,7 +207,7 @@ def ask(
     except EmbeddingServiceError as exc:
         _fail(str(exc), ExitCode.EMBEDDING_FAILED)
     if as_json:
-        _print_json(answer.to_dict())
+        _print_json(wire(AskResponse, answer))
         return
     typer.echo(answer.answer)
     for q in answer.quotes:
@@ -342,7 +343,7 @@ def show(
         _fail(f"no document with doc_id {doc_id!r}", ExitCode.BAD_INPUT)
     assert document is not None
     if as_json:
-        _print_json(document.to_dict())
+        _print_json(wire(DocumentOut, document))
         return
     typer.secho(document.title, bold=True)
     for key in ("url", "publisher", "published_at", "updated_at"):

@@ -24,7 +24,7 @@ from service.auth import check_read, given_key
 from service.citations import marked_pieces, quote_references
 from service.errors import core_errors, detail_for
 from service.filters import doc_filters
-from service.models import SearchFilters
+from service.models import DocumentOut, SearchFilters, SearchResponse, wire
 from service.settings import Settings
 
 INSTRUCTIONS = (
@@ -86,7 +86,7 @@ def build_mcp(get_engine: Callable[[], Engine], rewrite: Rewrite | None = None) 
         engine = engine_now()
         result = _run(lambda: engine.search(query, top_k=top_k, doc_ids=doc_ids, filters=doc_filters(filters)))
         scores = _run(lambda: hit_relevance(engine.searcher(), result))
-        d = result.to_dict()
+        d = wire(SearchResponse, result)
         for hit, score in zip(d["results"], scores, strict=True):
             hit["relevance"] = score
         return {"query": d["query"], "results": d["results"], "low_confidence": d["low_confidence"],
@@ -130,8 +130,7 @@ def build_mcp(get_engine: Callable[[], Engine], rewrite: Rewrite | None = None) 
         document = _run(lambda: engine.document(doc_id))
         if document is None:
             raise ToolError(f"no document with doc_id {doc_id!r}: list_documents lists them")
-        out: dict[str, Any] = document.to_dict()
-        return out
+        return wire(DocumentOut, document)
 
     return server
 

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from index.conversation import MAX_TURN_CHARS, MAX_TURNS, Turn
 from index.searcher import MAX_QUERY_CHARS, MAX_TOP_K, validate_query
+from index.types import Answer, Quote, SearchResult
 
 MAX_DOC_IDS = 100
 MAX_DOC_ID_CHARS = 120
@@ -52,7 +53,14 @@ NewDocId = Annotated[
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # from_attributes: a response is built from the core's dataclass (`Model.model_validate(result)`), so the
+    # wire format is written once, here; the CLI's --json and the MCP tools print the same (see `wire`).
+    model_config = ConfigDict(extra="ignore", from_attributes=True)
+
+
+def wire(model: type[_Out], value: object) -> dict[str, Any]:
+    """`value` (a core dataclass) as the JSON object the API answers with: what --json and MCP print."""
+    return model.model_validate(value).model_dump(mode="json")
 
 
 # -- health -------------------------------------------------------------------------------------
@@ -209,6 +217,16 @@ class SearchResponse(_Out):
         "searched_query": "信用卡产品经理需要哪些技能?", "followup": False,
     }]})
 
+    @model_validator(mode="before")
+    @classmethod
+    def _of_result(cls, data: Any) -> Any:
+        if not isinstance(data, SearchResult):
+            return data
+        return {"query": data.query, "results": data.hits, "low_confidence": data.low_confidence,
+                "confidence": round(data.confidence, 4), "took_ms": round(data.took_ms, 2),
+                "index_version": data.index_version, "searched_query": data.searched_query or data.query,
+                "followup": data.followup}
+
 
 class AskRequest(BaseModel):
     question: QueryText
@@ -229,6 +247,14 @@ class AnswerCitation(Citation):
     quote: str
     passage_id: str
 
+    @model_validator(mode="before")
+    @classmethod
+    def _of_quote(cls, data: Any) -> Any:
+        if not isinstance(data, Quote):
+            return data
+        return {**{name: getattr(data.citation, name) for name in Citation.model_fields},
+                "quote": data.text, "passage_id": data.passage_id}
+
 
 class AskResponse(_Out):
     question: str
@@ -247,6 +273,16 @@ class AskResponse(_Out):
         "citations": [], "passages": [], "took_ms": 20.1, "index_version": "000001",
         "searched_query": "量子计算的原理是什么?", "followup": False,
     }]})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _of_answer(cls, data: Any) -> Any:
+        if not isinstance(data, Answer):
+            return data
+        return {"question": data.question, "answer": data.answer, "answerable": data.answerable,
+                "citations": data.quotes, "passages": data.hits, "took_ms": round(data.took_ms, 2),
+                "index_version": data.index_version, "searched_query": data.searched_query or data.question,
+                "followup": data.followup}
 
 
 # -- documents ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from index.engine import Engine
 from index.filters import DocFilters
 from service.auth import require_admin, require_read
 from service.filters import query_filters
-from service.models import DocumentIn, DocumentInfo, DocumentOut, DocumentWritten, UploadFields
+from service.models import DocumentIn, DocumentInfo, DocumentOut, DocumentWritten, UploadFields, wire
 from service.routes.docs import ADMIN, READ, errors
 from service.state import get_engine, get_state
 from service.uploads import Upload, encoding_of, read_upload
@@ -84,7 +84,7 @@ def get_document(doc_id: str, engine: Annotated[Engine, Depends(get_engine)]) ->
     document = engine.document(doc_id)
     if document is None:
         raise HTTPException(404, f"no document with doc_id {doc_id!r}")
-    return document.to_dict()
+    return wire(DocumentOut, document)
 
 
 @router.delete("/documents/{doc_id}", status_code=204, dependencies=[Depends(require_admin)],

@@ -13,7 +13,7 @@ from index.filters import DocFilters
 from index.searcher import MAX_QUERY_CHARS, MAX_TOP_K, validate_query
 from service.auth import require_read
 from service.filters import doc_filters, query_filters
-from service.models import AskRequest, AskResponse, SearchRequest, SearchResponse, turns_of
+from service.models import AskRequest, AskResponse, SearchRequest, SearchResponse, turns_of, wire
 from service.rewrite import rewrite_from
 from service.routes.docs import READ, errors
 from service.state import get_engine, get_state
@@ -56,7 +56,7 @@ def ask(body: AskRequest, request: Request, engine: Annotated[Engine, Depends(ge
                         history=turns_of(body.history),
                         rewrite=rewrite_from(state.settings))
     state.metrics.search.labels("ask").observe(time.perf_counter() - started)
-    return answer.to_dict()
+    return wire(AskResponse, answer)
 
 
 def _search(request: Request, engine: Engine, query: str, top_k: int,
@@ -67,4 +67,4 @@ def _search(request: Request, engine: Engine, query: str, top_k: int,
     result = engine.search(query, top_k=top_k, doc_ids=doc_ids, filters=filters, history=history,
                            rewrite=rewrite_from(state.settings))
     state.metrics.search.labels("search").observe(time.perf_counter() - started)
-    return result.to_dict()
+    return wire(SearchResponse, result)

@@ -18,7 +18,7 @@ from service.auth import require_read
 from service.filters import doc_filters
 from service.grounded import build_messages, cited, numbered_sources, says_not_covered
 from service.llm import LlmError, stream_chat
-from service.models import AskRequest, turns_of
+from service.models import AskRequest, AskResponse, Hit, turns_of, wire
 from service.rewrite import rewrite_from
 from service.routes.docs import READ, errors
 from service.settings import Settings
@@ -79,13 +79,13 @@ def _sse(event: str, data: dict[str, Any]) -> str:
 
 
 def _extractive_done(answer: Answer, reason: str) -> dict[str, Any]:
-    d = answer.to_dict()
+    d = wire(AskResponse, answer)
     return {"answer": d["answer"], "answerable": d["answerable"], "citations": d["citations"],
             "mode": "extractive", "fallback_reason": reason}
 
 
 async def _events(answer: Answer, settings: Settings) -> AsyncIterator[str]:
-    yield _sse("passages", {"question": answer.question, "passages": [h.to_dict() for h in answer.hits],
+    yield _sse("passages", {"question": answer.question, "passages": [wire(Hit, h) for h in answer.hits],
                             "sources": numbered_sources(answer.hits), "index_version": answer.index_version,
                             "searched_query": answer.searched_query or answer.question, "followup": answer.followup})
     if not answer.answerable:

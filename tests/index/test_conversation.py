@@ -13,6 +13,7 @@ from index.conversation import MAX_TURN_CHARS, MAX_TURNS, HistoryError, Turn, ch
 from index.conversation_eval import answer_hit, load_conversations
 from index.engine import Engine
 from index.searcher import Ranking
+from service.models import AskResponse, DocumentOut, SearchResponse, wire
 
 FIRST = "信用卡产品经理要懂哪些金融知识?"
 HISTORY = [Turn("user", FIRST), Turn("assistant", "信用卡产品涉及的金融知识包括信用评分、利率计算、风险管理等。")]
@@ -79,7 +80,7 @@ def test_a_chain_of_followups_keeps_its_first_question_and_a_switch_cuts_it(seed
 
 def test_engine_search_and_ask_with_history(seed_engine: Engine) -> None:
     plain = seed_engine.search("那法规呢?")
-    assert plain.followup is False and plain.to_dict()["searched_query"] == "那法规呢?"
+    assert plain.followup is False and wire(SearchResponse, plain)["searched_query"] == "那法规呢?"
     result = seed_engine.search("那法规呢?", history=HISTORY)
     assert result.followup and result.searched_query == FIRST + "那法规呢?" and result.query == "那法规呢?"
     assert result.hits[0].citation.section == "二、掌握金融知识和法规"
@@ -87,7 +88,7 @@ def test_engine_search_and_ask_with_history(seed_engine: Engine) -> None:
     answer = seed_engine.ask("那法规呢?", history=HISTORY)
     assert answer.followup and answer.answerable and answer.question == "那法规呢?"
     assert "法规" in answer.answer
-    assert answer.to_dict()["searched_query"] == result.searched_query
+    assert wire(AskResponse, answer)["searched_query"] == result.searched_query
     off = seed_engine.ask("那明天会下雨吗?", history=HISTORY)
     assert off.followup and not off.answerable
 
@@ -156,7 +157,7 @@ def test_document_reproduces_its_passages(seed_engine: Engine) -> None:
     assert doc is not None and doc.title == "如何成为信用卡产品经理" and doc.url.startswith("https://")
     assert doc.passages and all(doc.text[p.char_start:p.char_end] == p.text for p in doc.passages)
     assert {p.section for p in doc.passages} <= {s.title for s in doc.sections}
-    assert doc.to_dict()["passages"][0]["passage_id"] == doc.passages[0].passage_id
+    assert wire(DocumentOut, doc)["passages"][0]["passage_id"] == doc.passages[0].passage_id
     assert seed_engine.document("no-such-article") is None
 
 
