@@ -401,6 +401,20 @@ class Store:
             wanted = set(doc_ids)
             return [r for r in self._conn.execute(sql + " ORDER BY doc_id").fetchall() if r[0] in wanted]
 
+    def listing(self, doc_ids: Sequence[str]) -> dict[str, tuple[StoredArticle, str, str]]:
+        """doc_id → (the article without its text, publisher, published_at) for those of `doc_ids` it has."""
+        sql = ("SELECT a.doc_id, a.title, a.url, a.origin, a.source, a.content_hash, "
+               "(SELECT COUNT(*) FROM passages p WHERE p.doc_id=a.doc_id), a.updated_at, a.publisher, a.published_at "
+               "FROM articles a WHERE a.doc_id IN ")
+        wanted = sorted(set(doc_ids))
+        out: dict[str, tuple[StoredArticle, str, str]] = {}
+        with self._lock:
+            for i in range(0, len(wanted), 500):
+                part = wanted[i : i + 500]
+                for r in self._conn.execute(sql + f"({','.join('?' * len(part))})", part):
+                    out[r[0]] = (StoredArticle(*r[:8]), r[8] or "", r[9] or "")
+        return out
+
     def put_vectors(self, embedder_id: str, items: Sequence[tuple[str, np.ndarray]]) -> None:
         with self.transaction() as c:
             c.executemany(

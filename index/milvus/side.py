@@ -92,20 +92,16 @@ class SideWriter:
 
     def write_articles(self, names: dict[str, str], store: Store, doc_ids: Sequence[str]) -> None:
         """Upsert these articles as the store has them now (parts they no longer have are deleted)."""
-        if not doc_ids:
-            return
-        listing = {a.doc_id: a for a in store.list_articles()}
-        table = {r[0]: r for r in store.documents_table()}
         c = self.client()
         name = names["articles"]
         for part_ids in _chunks(sorted(set(doc_ids)), 100):
+            listing = store.listing(part_ids)
             rows: list[dict[str, Any]] = []
             for doc_id in part_ids:
                 article = store.get_article(doc_id)
-                stored = listing.get(doc_id)
-                if article is None or stored is None:  # deleted since: the tombstone removes it
+                if article is None or doc_id not in listing:  # deleted since: the tombstone removes it
                     continue
-                rows += _article_rows(article, stored, table[doc_id])
+                rows += _article_rows(article, *listing[doc_id])
             if rows:
                 c.upsert(name, rows)
             keep = {int(r["pk"]) for r in rows}
@@ -140,14 +136,14 @@ class SideWriter:
         return terms
 
 
-def _article_rows(article: Article, stored: StoredArticle, row: DocumentRow) -> list[dict[str, Any]]:
+def _article_rows(article: Article, stored: StoredArticle, publisher: str, published_at: str) -> list[dict[str, Any]]:
     """The parts of one article: listing fields on each, the JSON payload cut into PART_CHARS pieces."""
     sections = [[s.title, s.start, s.end, s.kind] for s in article.sections]
     payload = json.dumps({"text": article.text, "sections": sections, "metadata": dict(article.metadata)},
                          ensure_ascii=False)
     pieces = [payload[i : i + PART_CHARS] for i in range(0, len(payload), PART_CHARS)]
     listing = {"doc_id": article.doc_id, "title": article.title, "url": article.url or "",
-               "publisher": row[3] or "", "published_at": row[4] or "", "source": stored.source or "",
+               "publisher": publisher, "published_at": published_at, "source": stored.source or "",
                "origin": stored.origin or "", "content_hash": stored.content_hash, "passages": stored.passages,
                "updated_at": stored.updated_at or ""}
     return [{"pk": article_key(article.doc_id, i), "part": i, "parts": len(pieces), **listing, "payload": piece,
