@@ -18,6 +18,7 @@ from index.clock import now_iso
 from index.config import IndexConfig
 from index.dense_kinds import resolve_kind
 from index.errors import GateRefused
+from index.manifest import Counts, EmbedderInfo, Manifest, SegmenterInfo
 from index.snapshots.dense import DenseIndex
 from index.snapshots.files import MANIFEST, SNAPSHOTS, next_version, read_current, write_atomic
 from index.snapshots.keyword import KeywordIndex
@@ -165,20 +166,20 @@ class SnapshotBackend:
         keyword = KeywordIndex.build(tokens, k1=self.config.bm25_k1, b=self.config.bm25_b)
         documents = store.documents_table(plan.changed if plan else None)
         version = next_version(self.data_dir)
-        manifest = {
-            "version": version,
-            "created_at": now_iso(),
-            "backend": self.name,
-            "embedder": {"id": self.embedder.id, "dim": dim},
-            "segmenter": {"id": self.segmenter.id, "dictionary_hash": self.segmenter.dictionary_hash},
-            "chunking": asdict(self.config.chunking),
-            "dense": {**dense.describe(), "metric": "inner_product", "requested": self.config.dense_kind},
-            "keyword": {"library": "bm25s", "method": "lucene", "k1": self.config.bm25_k1, "b": self.config.bm25_b},
-            "counts": {"documents": len(documents), "passages": len(rows)},
-            "store_generation": generation,
-            "segments": {"base_version": version, "base_rows": len(rows), "base_generation": generation,
-                         "delta_rows": 0, "deleted_docs": []},
-        }
+        manifest = Manifest(
+            version=version,
+            created_at=now_iso(),
+            backend=self.name,
+            embedder=EmbedderInfo(self.embedder.id, dim),
+            segmenter=SegmenterInfo(self.segmenter.id, self.segmenter.dictionary_hash),
+            chunking=asdict(self.config.chunking),
+            dense={**dense.describe(), "metric": "inner_product", "requested": self.config.dense_kind},
+            keyword={"library": "bm25s", "method": "lucene", "k1": self.config.bm25_k1, "b": self.config.bm25_b},
+            counts=Counts(len(documents), len(rows)),
+            store_generation=generation,
+            extra={"segments": {"base_version": version, "base_rows": len(rows), "base_generation": generation,
+                                "delta_rows": 0, "deleted_docs": []}},
+        ).to_dict()
         if plan is not None:
             base_seg = plan.manifest["segments"]
             manifest["segments"] = {**base_seg, "delta_rows": len(rows), "deleted_docs": plan.deleted_docs}
