@@ -86,3 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         for key, value in figures.items():
             print(f"{key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
