@@ -30,7 +30,7 @@ from index.clock import now_iso
 from index.config import IndexConfig
 from index.dense_kinds import HNSW_EF_CONSTRUCTION, HNSW_M, ivf_lists, resolve_kind
 from index.errors import BackendUnavailable, GateRefused, IndexUnusable
-from index.manifest import check_compatible
+from index.manifest import Counts, EmbedderInfo, Manifest, SegmenterInfo, check_compatible
 from index.milvus.client import connect, disconnect, is_local, quote, row_key
 from index.milvus.reader import MilvusIndex
 from index.milvus.side import SIDE_FORMAT, SideWriter, side_names
@@ -367,25 +367,26 @@ class MilvusBackend:
                       quality: dict[str, Any] | None = None) -> dict[str, Any]:
         documents, passages = store.counts()
         kw_passages, kw_tokens = store.keyword_totals()
-        manifest = {
-            "format": FORMAT_VERSION,
-            "version": version,
-            "created_at": now_iso(),
-            "backend": self.name,
-            "collection": name,
-            "uri": self.uri if self.local else self.uri.split("@")[-1],
-            "embedder": {"id": self.embedder.id, "dim": self.embedder.dim},
-            "segmenter": {"id": self.segmenter.id, "dictionary_hash": self.segmenter.dictionary_hash},
-            "chunking": asdict(self.config.chunking),
-            "dense": dense if dense is not None else (previous or {})["dense"],
-            "keyword": {"mode": self.keyword_mode, "method": "lucene", "k1": self.config.bm25_k1,
-                        "b": self.config.bm25_b,
-                        "avgdl": avgdl if avgdl is not None else (previous or {})["keyword"]["avgdl"]},
-            "counts": {"documents": documents, "passages": passages},
-            "store_generation": store.generation(),
-            # The side collections (index/milvus/side.py), and BM25's N and total length for query weights.
-            "side": {"format": SIDE_FORMAT, **side_names(name), "passages": kw_passages, "tokens": kw_tokens},
-        }
+        manifest = Manifest(
+            version=version,
+            created_at=now_iso(),
+            backend=self.name,
+            embedder=EmbedderInfo(self.embedder.id, self.embedder.dim),
+            segmenter=SegmenterInfo(self.segmenter.id, self.segmenter.dictionary_hash),
+            chunking=asdict(self.config.chunking),
+            dense=dense if dense is not None else (previous or {})["dense"],
+            keyword={"mode": self.keyword_mode, "method": "lucene", "k1": self.config.bm25_k1, "b": self.config.bm25_b,
+                     "avgdl": avgdl if avgdl is not None else (previous or {})["keyword"]["avgdl"]},
+            counts=Counts(documents, passages),
+            store_generation=store.generation(),
+            extra={
+                "format": FORMAT_VERSION,
+                "collection": name,
+                "uri": self.uri if self.local else self.uri.split("@")[-1],
+                # The side collections (index/milvus/side.py), and BM25's N and total length for query weights.
+                "side": {"format": SIDE_FORMAT, **side_names(name), "passages": kw_passages, "tokens": kw_tokens},
+            },
+        ).to_dict()
         if quality is not None:  # only the build the gate judged: later updates change the figures
             manifest["quality"] = quality
         self.client().alter_collection_properties(name, properties={PROPERTY: json.dumps(manifest, ensure_ascii=False)})
