@@ -51,6 +51,10 @@ class SearchParams:
     candidates: int = 100  # per retriever, before fusion
     mode: str = "hybrid"  # or "dense" / "keyword", for evaluation
     max_share_per_doc: float = 0.6  # of top_k, while other articles have candidates
+    # The query is covered when one of the first few passages covers it: the fused ranking's first is
+    # not always the one with the question's words (CMRC-600: 0.973 answered at 1 passage, 0.988 at 3,
+    # with every off-topic and cross-corpus question still flagged; docs/quality.md).
+    confidence_passages: int = 3
 
 
 def validate_query(query: str, top_k: int) -> str:
@@ -143,27 +147,34 @@ class Searcher:
         qterm_set = set(ranking.terms)
         hits = [self._hit(rows[int(ranking.rows[i])], (float(ranking.fused[i]), float(ranking.dense[i]),
                                                        float(ranking.keyword[i])), qterm_set) for i in picked]
-        top = next((rows[r] for r in window if r in rows), None)
-        conf = self.confidence(q, ranking, p, top=top)
+        conf = self.confidence(q, ranking, p, tops=[rows[r] for r in window if r in rows])
         return SearchResult(q, hits, conf < 0.5, _ms(started), index.version, conf)
 
     def confidence(self, query: str, ranking: Ranking, params: SearchParams | None = None,
-                   top: PassageRow | None = None) -> float:
-        """How sure we are that the best passage covers the query (< 0.5: probably not covered).
+                   tops: Sequence[PassageRow] | None = None) -> float:
+        """How sure we are that the best passages cover the query (< 0.5: probably not covered): the best
+        confidence of the first `confidence_passages` passages, the first scored with the query's best
+        cosine, each other with its own.
 
-        `top` is the best passage when the caller has read it already."""
+        `tops` are the ranking's first rows, in order, when the caller has read them already."""
+        p = params or self.params
         if len(ranking.rows) == 0:
             return 0.0
-        if top is None:
-            # The best row that still exists: on a backend updated in place (Milvus) a row can vanish
+        if tops is None:
+            # The best rows that still exist: on a backend updated in place (Milvus) a row can vanish
             # between the search and this read when its article is being replaced.
-            found = self.index.rows([int(r) for r in ranking.rows[:5]])
-            if not found:
-                return 0.0
-            top = found[0]
+            tops = self.index.rows([int(r) for r in ranking.rows[: p.confidence_passages + 4]])
+        if not tops:
+            return 0.0
         known = len(self.index.known(ranking.terms))
-        return self.passage_confidence(query, ranking.terms, set(top.tokens.split()), ranking.dense_top, known,
-                                       params, passage_text=top.text)
+        position = {int(r): i for i, r in enumerate(ranking.rows[: len(tops) + 16])}
+        best = 0.0
+        for i, row in enumerate(tops[: p.confidence_passages]):
+            at = position.get(row.row)
+            dense = ranking.dense_top if i == 0 or at is None else float(ranking.dense[at])
+            best = max(best, self.passage_confidence(query, ranking.terms, set(row.tokens.split()), dense, known,
+                                                     p, passage_text=row.text))
+        return best
 
     def passage_confidence(self, query: str, terms: Sequence[str], passage_terms: set[str], dense: float,
                            known: int, params: SearchParams | None = None, passage_text: str = "") -> float:
@@ -183,16 +194,16 @@ class Searcher:
             self._background = background_similarity(self.index, self.embedder)
         return self._background
 
-    def ranked_hits(self, ranking: Ranking, top_k: int) -> tuple[list[Hit], PassageRow | None]:
+    def ranked_hits(self, ranking: Ranking, top_k: int) -> tuple[list[Hit], list[PassageRow]]:
         """The top-k hits of a ranking built elsewhere (index/conversation.py fuses several legs),
-        deduplicated and cited as `search` does them, and the best passage (for a confidence)."""
+        deduplicated and cited as `search` does them, and the ranking's first rows (for a confidence)."""
         window = [int(r) for r in ranking.rows[: max(top_k * 3, top_k + 10)]]
         rows = {r.row: r for r in self.index.rows(window)}
         picked = self._dedupe(rows, ranking.rows, top_k)
         qterm_set = set(ranking.terms)
         hits = [self._hit(rows[int(ranking.rows[i])], (float(ranking.fused[i]), float(ranking.dense[i]),
                                                        float(ranking.keyword[i])), qterm_set) for i in picked]
-        return hits, next((rows[r] for r in window if r in rows), None)
+        return hits, [rows[r] for r in window if r in rows]
 
     def _dedupe(self, rows: dict[int, PassageRow], ranked: np.ndarray, top_k: int) -> list[int]:
         """Top-k positions in the ranking: a passage that repeats one already picked (the same or a

@@ -9,6 +9,8 @@ from index.backend import Candidates
 from index.background import PROBES, background_similarity, probe_vectors
 from index.confidence import ConfidenceParams, confidence, term_coverage
 from index.evaluation import load_questions
+from index.searcher import Ranking, SearchParams
+from index.types import PassageRow
 from tests.conftest import REPO
 
 P = ConfidenceParams()
@@ -78,8 +80,13 @@ def test_own_sets_on_the_seed_corpus(seed_engine) -> None:  # type: ignore[no-un
     off = load_questions(REPO / "eval" / "offtopic.jsonl")
     false_refusals = sum(searcher.search(q.q).low_confidence for q in para)
     caught = sum(searcher.search(q.q).low_confidence for q in off)
-    assert false_refusals <= 4  # of 70 (3 today)
+    assert false_refusals <= 4  # of 70 (1 today)
     assert caught >= 37  # of 40 (38 today)
+    # the held-out sets, never tuned on (docs/quality.md, third round)
+    held = load_questions(REPO / "eval" / "paraphrases_held.jsonl")
+    off_held = load_questions(REPO / "eval" / "offtopic_held.jsonl")
+    assert sum(searcher.search(q.q).low_confidence for q in held) <= 8  # of 45 (6 today)
+    assert sum(searcher.search(q.q).low_confidence for q in off_held) >= 17  # of 25 (19 today)
 
 
 def test_a_term_cut_differently_in_the_text_earns_its_bigrams() -> None:
@@ -91,3 +98,27 @@ def test_a_term_cut_differently_in_the_text_earns_its_bigrams() -> None:
     assert term_coverage(["王沈是"], terms, weight, text) == pytest.approx(0.5)  # 王沈 of 王沈/沈是
     assert term_coverage(["王沈是", "籍贯"], terms, weight, text) == pytest.approx(5.0 / 14.0)
     assert term_coverage(["籍贯"], terms, weight, text) == 0.0  # a term of the question the text lacks
+
+
+def test_covered_when_one_of_the_first_passages_covers_it(fake_engine_factory, segmenter,  # type: ignore[no-untyped-def]
+                                                          tiny_corpus) -> None:
+    """The fused ranking's first passage is not always the one with the question's words (docs/quality.md)."""
+    engine = fake_engine_factory()
+    engine.ingest([tiny_corpus])
+    searcher = engine.searcher()
+    question = "手机银行的转账流程要几步?"
+
+    def row(i: int, text: str) -> PassageRow:
+        return PassageRow(i, f"p{i}", "d", "", 1, 0, len(text), text, " ".join(segmenter.tokenize(text)), "", "")
+
+    others = [row(i, t) for i, t in enumerate(["信用卡的年费可以通过消费次数抵扣。", "产品经理需要良好的沟通能力。",
+                                               "理财产品的风险等级分为五级。"])]
+    answer = row(3, "手机银行的转账流程应当简洁，三步以内完成。")
+    # dense scores of 0: the coverage of the question's terms alone decides
+    ranking = Ranking(np.arange(4), np.array([4.0, 3.0, 2.0, 1.0]), np.zeros(4), np.zeros(4), 0.0,
+                      segmenter.tokenize(question))
+    assert searcher.confidence(question, ranking, tops=[others[0], answer]) >= 0.5
+    assert searcher.confidence(question, ranking, SearchParams(confidence_passages=1),
+                               tops=[others[0], answer]) < 0.5
+    assert searcher.confidence(question, ranking, tops=[*others, answer]) < 0.5  # the first three only
+    assert searcher.confidence(question, ranking, tops=[answer]) >= 0.5
