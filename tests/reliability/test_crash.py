@@ -1,5 +1,6 @@
-"""Crash test: SIGKILL an ingest at random moments; the published snapshot must keep serving the same
-results, SQLite must stay intact, and a rerun must converge to the state of an uninterrupted run."""
+"""Crash test: SIGKILL an ingest at moments spread over its whole run; the published snapshot must keep
+serving the same results, SQLite must stay intact, and a rerun must converge to the state of an
+uninterrupted run."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from index.snapshots.verify import verify_data_dir
 from ingest.chunking import sentence_spans
 from tests.conftest import CORPUS, REPO
 
-KILLS = 20
+# Kill i lands at a random moment of slice i of KILLS of an uninterrupted version switch, so the kills cover
+# the whole run (start-up, reading and embedding, the store's writes, publishing) on every run of the test.
+KILLS = 8
 QUERIES = ("信用卡一般分为哪几类?", "风险管理能力", "产品经理如何释放压力?", "数据分析")
 
 
@@ -78,18 +81,24 @@ def test_killed_ingests_never_break_the_published_snapshot(tmp_path: Path, embed
     data = tmp_path / "data"
     live = tmp_path / "live"
     shutil.copytree(corpora[0], live)
+    subprocess.run(_ingest_cmd(live, data), check=True, cwd=REPO, capture_output=True, timeout=300)
+    # How long switching versions takes uninterrupted (what every killed run does): the window the kills cover.
+    shutil.rmtree(live)
+    shutil.copytree(corpora[1], live)
     started = time.monotonic()
     subprocess.run(_ingest_cmd(live, data), check=True, cwd=REPO, capture_output=True, timeout=300)
-    full_run = time.monotonic() - started
+    switch_run = time.monotonic() - started
     rng = random.Random(os.getpid())
-    survived = 0
+    survived = interrupted = 0
+    published = 1
     for i in range(KILLS):
-        version = (i + 1) % 2
+        version = 1 - published  # always a switch: a run to the version already there would do nothing
         shutil.rmtree(live)
         shutil.copytree(corpora[version], live)
         proc = subprocess.Popen(_ingest_cmd(live, data), cwd=REPO, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.05, full_run))
+        time.sleep(0.05 + (i + rng.random()) / KILLS * (switch_run - 0.05))
+        interrupted += proc.poll() is None
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
 
@@ -104,6 +113,7 @@ def test_killed_ingests_never_break_the_published_snapshot(tmp_path: Path, embed
             engine.close()
         # Whatever is published is one complete corpus version, never a half-ingested one.
         assert served in (expected[0][1], expected[1][1]), (i, read_current(data))
+        published = 0 if served == expected[0][1] else 1
         survived += 1
 
     # A rerun completes and converges to the uninterrupted state.
@@ -116,4 +126,5 @@ def test_killed_ingests_never_break_the_published_snapshot(tmp_path: Path, embed
     finally:
         engine.close()
     assert survived == KILLS
+    assert interrupted >= KILLS // 2, interrupted  # the kills cut runs short, they did not come after the end
     assert not list((data / "snapshots").glob(".build-*"))  # killed builds' leftovers were pruned
