@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.question_kind import INTERROGATIVE, QuestionKind, cue_strength, question_kind
@@ -25,6 +26,10 @@ class AnswerParams:
     topic ("…需要具备X能力") is most often followed by the one that defines or explains it ("X包括…");
     a third joins when it scores within `extend_within` of the best.
 
+    Each topic bigram weighs its IDF over the index's passages (0–1) to the power `idf_exponent`: in a
+    collection where every passage says 产品经理 and 银行, those bigrams say little about which sentence
+    answers; the question's other words decide (docs/quality.md, fourth round).
+
     A topic word that a sentence lacks but its passage (or title) has counts `context` of its weight: an
     encyclopaedia-like passage names its subject once and then says "牠们"/"本鱼", so the sentence that
     answers is the one with the attribute asked for. When the best sentence of another passage scores
@@ -42,10 +47,13 @@ class AnswerParams:
     min_chars: int = 6
     context: float = 0.3
     second_within: float = 0.1
+    idf_exponent: float = 0.5
 
     def __post_init__(self) -> None:
         if self.passages < 1 or self.sentences < 1:
             raise ValueError(f"passages and sentences must be ≥ 1, got {self.passages} and {self.sentences}")
+        if self.idf_exponent < 0:
+            raise ValueError(f"idf_exponent must be ≥ 0 (0: all topic bigrams weigh the same), got {self.idf_exponent}")
 
 
 @dataclass(frozen=True)
@@ -74,17 +82,22 @@ def compose_answer(searcher: Searcher, result: SearchResult, started: float | No
     asked = question or result.query
     if result.low_confidence or not result.hits:
         return Answer(asked, NOT_COVERED, False, [], result.hits, _ms(started), result.index_version)
-    quotes = best_sentences(asked, result.hits, params or AnswerParams())
+    p = params or AnswerParams()
+    weight = searcher.bigram_frequency().idf if p.idf_exponent else None
+    quotes = best_sentences(asked, result.hits, p, weight)
     text = "".join(q.text for q in quotes)
     return Answer(asked, text, True, quotes, result.hits, _ms(started), result.index_version)
 
 
-def best_sentences(question: str, hits: list[Hit], params: AnswerParams) -> list[Quote]:
+def best_sentences(question: str, hits: list[Hit], params: AnswerParams,
+                   idf: Callable[[str], float] | None = None) -> list[Quote]:
     """The best sentence of the first `params.passages` hits and the sentences after it, as quotes (and
-    another passage's best sentence when it is nearly as good)."""
+    another passage's best sentence when it is nearly as good). `idf`: a bigram's 0–1 IDF over the index
+    (without it every topic bigram weighs the same)."""
     hits = hits[: params.passages]
     kind = question_kind(question)
-    topic = bigrams(INTERROGATIVE.sub(" ", question)) or bigrams(question)
+    grams = bigrams(INTERROGATIVE.sub(" ", question)) or bigrams(question)
+    topic = {g: idf(g) ** params.idf_exponent if idf else 1.0 for g in grams}
     per_hit: list[list[_Sentence]] = []
     for h_i, hit in enumerate(hits):
         heading = bigrams(hit.citation.section)
@@ -120,13 +133,14 @@ def best_sentences(question: str, hits: list[Hit], params: AnswerParams) -> list
     return quotes
 
 
-def _score(text: str, heading: set[str], around: set[str], topic: set[str], kind: QuestionKind, prior: float,
-           params: AnswerParams) -> float:
+def _score(text: str, heading: set[str], around: set[str], topic: dict[str, float], kind: QuestionKind,
+           prior: float, params: AnswerParams) -> float:
     if text.rstrip().endswith(("?", "？")):
         return -1.0  # a question in the text (an FAQ's) is never its own answer
-    own = topic & (bigrams(text) | heading)
-    found = len(own) + params.context * len((topic & around) - own)
-    overlap = found / len(topic) if topic else 0.0
+    own = topic.keys() & (bigrams(text) | heading)
+    found = sum(topic[g] for g in own) + params.context * sum(topic[g] for g in (topic.keys() & around) - own)
+    total = sum(topic.values())
+    overlap = found / total if total > 0 else 0.0
     return params.overlap_weight * overlap + params.cue_weight * cue_strength(kind, text) + params.rank_weight * prior
 
 

@@ -50,6 +50,10 @@ class SearchIndex(Protocol):
         """The query terms some passage contains."""
         ...
 
+    def passage_texts(self) -> list[str]:
+        """The text of every live passage, in no particular order (corpus statistics are counted from it)."""
+        ...
+
     def search_dense(self, query: np.ndarray, k: int, doc_ids: Sequence[str] | None = None) -> Candidates:
         """The k nearest passages (of `doc_ids` only, when given), best first."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Collection, Sequence
@@ -123,8 +124,13 @@ class Engine:
                     raise NotReady(str(exc)) from exc
                 raise
             self.last_load_error = ""
-            self._searcher = Searcher(index, self.embedder, self.segmenter, self.search_params)
-            return self._searcher
+            searcher = Searcher(index, self.embedder, self.segmenter, self.search_params)
+            self._searcher = searcher
+            # The answer's corpus statistics are counted off the request path (seconds at 100k passages);
+            # an /ask that comes first waits for them, one that fails counts them again and reports why.
+            threading.Thread(target=_count_bigrams, args=(searcher,), daemon=True,
+                             name=f"articleqa-bigrams-{version}").start()
+            return searcher
 
     def ready(self) -> bool:
         try:
@@ -244,3 +250,9 @@ class Engine:
         self.backend.close()
         if self._store is not None:
             self._store.close()
+
+
+def _count_bigrams(searcher: Searcher) -> None:
+    # A closed or replaced index fails here quietly: the request path counts again and raises there.
+    with contextlib.suppress(Exception):
+        searcher.bigram_frequency()

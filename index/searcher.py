@@ -13,6 +13,7 @@ import numpy as np
 
 from index.backend import SearchIndex
 from index.background import background_similarity
+from index.bigram_frequency import BigramFrequency
 from index.confidence import ConfidenceParams, confidence, term_coverage
 from index.errors import IndexUnusable
 from index.fusion import FusionParams, fuse
@@ -91,6 +92,8 @@ class Searcher:
         self._cache_size = cache_size
         self._cache_lock = Lock()
         self._background: float | None = None
+        self._bigrams: BigramFrequency | None = None
+        self._bigrams_lock = Lock()
 
     def query_vector(self, query: str) -> np.ndarray:
         """Query embedding, from an LRU cache when the same query repeats."""
@@ -193,6 +196,14 @@ class Searcher:
         if self._background is None:
             self._background = background_similarity(self.index, self.embedder)
         return self._background
+
+    def bigram_frequency(self) -> BigramFrequency:
+        """How many passages hold each character bigram, counted once per loaded index (a second or two at
+        100k passages; the answer's sentence scoring weighs a question's words by it)."""
+        with self._bigrams_lock:
+            if self._bigrams is None:
+                self._bigrams = BigramFrequency.count(self.index.passage_texts())
+            return self._bigrams
 
     def ranked_hits(self, ranking: Ranking, top_k: int) -> tuple[list[Hit], list[PassageRow]]:
         """The top-k hits of a ranking built elsewhere (index/conversation.py fuses several legs),

@@ -135,6 +135,17 @@ class MilvusIndex:
         by_key = {int(r["pk"]): r for r in found}
         return [PassageRow(int(r), *(by_key[int(r)][f] for f in FIELDS)) for r in rows if int(r) in by_key]
 
+    def passage_texts(self) -> list[str]:
+        # An iterator, not one query: a query returns at most 16,384 rows.
+        found = self.client().query_iterator(self.collection, batch_size=2000, output_fields=["text"])
+        texts: list[str] = []
+        try:
+            while batch := found.next():
+                texts.extend(str(r["text"]) for r in batch)
+        finally:
+            found.close()
+        return texts
+
     def docs_of_rows(self, rows: Sequence[int] | np.ndarray) -> list[str]:
         if len(rows) == 0:
             return []

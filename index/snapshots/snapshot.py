@@ -337,6 +337,9 @@ class Snapshot:
         with self._lock:
             return [p for s in self.segments for p in s.passages() if self.live[p[0]]]
 
+    def passage_texts(self) -> list[str]:
+        return [p[4] for p in self.passages()]
+
     def close(self) -> None:
         """Release the snapshot; a prune may then delete its files."""
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from index.answer import AnswerParams, best_sentences, compose_answer
+from index.bigram_frequency import BigramFrequency
 from index.question_kind import cue_strength, question_kind
 from index.types import Citation, Hit, SearchResult
 
@@ -145,3 +146,35 @@ def test_one_date_or_amount_is_a_full_cue() -> None:
     assert cue_strength("time", "于2009年4月14日开始播出") == 1.0
     assert cue_strength("number", "体长可达52公分") == 1.0
     assert cue_strength("time", "本鱼分布于太平洋") == 0.0
+
+
+def test_words_every_passage_shares_weigh_less_than_the_question_s_own() -> None:
+    # Every passage of this collection names 信用卡产品经理; the sentence about 逾期风险 answers.
+    corpus = ["信用卡产品经理需要具备良好的沟通能力。信用卡产品经理要与各部门合作。",
+              "控制逾期风险需要严格的授信审批和贷后监控。",
+              "信用卡产品经理需要了解市场。", "信用卡产品经理需要分析数据。", "信用卡产品经理需要持续学习。"]
+    first, second = _wiki(corpus[0], "team"), _wiki(corpus[1], "risk", rank=1)
+    question = "信用卡产品经理怎么控制逾期风险?"
+    frequency = BigramFrequency.count(corpus)
+    quotes = best_sentences(question, [first, second], AnswerParams(sentences=1), frequency.idf)
+    assert quotes[0].text == "控制逾期风险需要严格的授信审批和贷后监控。" and quotes[0].citation.doc_id == "risk"
+    uniform = best_sentences(question, [first, second], AnswerParams(sentences=1, second_within=-1.0))
+    assert uniform[0].citation.doc_id == "team"  # what the weighting changes
+
+
+def test_compose_answer_weighs_by_the_searcher_s_index(fake_engine_factory, tiny_corpus) -> None:  # type: ignore[no-untyped-def]
+    engine = fake_engine_factory()
+    engine.ingest([tiny_corpus])
+    searcher = engine.searcher()
+    frequency = searcher.bigram_frequency()
+    assert frequency is searcher.bigram_frequency()  # counted once per loaded index
+    texts = searcher.index.passage_texts()
+    assert frequency.passages == len(texts) == searcher.index.size
+    assert frequency.frequency("手机") == sum("手机" in t for t in texts) > 0
+    answer = compose_answer(searcher, searcher.search("手机银行的转账流程要几步?"))
+    assert answer.answerable and "三步以内" in answer.answer
+
+
+def test_idf_exponent_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="idf_exponent"):
+        AnswerParams(idf_exponent=-0.5)
