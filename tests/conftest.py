@@ -142,7 +142,9 @@ class _ModelMemo:
         def encode(model: Any, texts: str | Sequence[str], is_query: bool) -> np.ndarray:
             single = isinstance(texts, str)
             batch = [texts] if isinstance(texts, str) else list(texts)
-            variant = str(getattr(model, "variant", ""))
+            variant = str(getattr(model, "variant", "custom"))
+            if variant == "custom":  # a model file of its own: not keyed by the variant
+                return original(model, texts, is_query)
             keys = [(variant, bool(is_query), t) for t in batch]
             missing = list(dict.fromkeys(k[2] for k in keys if k not in memo.vectors))
             if missing:
@@ -164,6 +166,12 @@ MODEL_MEMO = _ModelMemo()
 
 def pytest_configure(config: pytest.Config) -> None:
     MODEL_MEMO.install()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if MODEL_MEMO.misses:
+        terminalreporter.write_line(f"real model in process: {MODEL_MEMO.misses} texts embedded, "
+                                    f"{MODEL_MEMO.hits} reused from the session's memo")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
