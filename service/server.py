@@ -16,13 +16,16 @@ log = logging.getLogger("articleqa.service")
 
 
 def log_config(level: str = "INFO") -> dict[str, Any]:
-    """uvicorn's logging config with every articleqa and uvicorn record as one JSON line on stderr."""
+    """uvicorn's logging config with every articleqa and uvicorn record, and every library's warning, as one
+    JSON line on stderr."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "service.requestlog.JsonLineFormatter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
                                 "stream": "ext://sys.stderr"}},
+        # Libraries' warnings too (pymilvus', say): one JSON line each, never a plain one.
+        "root": {"handlers": ["stderr"], "level": "WARNING"},
         "loggers": {
             "articleqa": {"handlers": ["stderr"], "level": level, "propagate": False},
             "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},

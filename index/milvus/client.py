@@ -27,6 +27,12 @@ def connect(uri: str, token: str) -> Guarded:
             f"the Milvus backend needs pymilvus (and milvus-lite for a local .db): "
             f"pip install -e '.[milvus]' ({exc})") from exc
 
+    # pymilvus gives its loggers a console handler of its own at import; without it their records go where
+    # the application's logging sends everything else (one JSON line each under `articleqa serve`).
+    for name in ("pymilvus", "pymilvus.milvus_client", "pymilvus.bulk_writer"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
     local = is_local(uri)
     if local:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)

@@ -32,3 +32,12 @@ def test_passage_texts_follow_additions_and_deletions(tmp_path: Path, fake_embed
         assert engine.searcher().bigram_frequency().frequency("分期") == 0
     finally:
         engine.close()
+
+
+def test_milvus_reads_articles_in_batches_under_its_query_limit() -> None:
+    from index.milvus.reader import _article_batches
+
+    docs = [{"doc_id": d, "passages": n} for d, n in [("a", 3), ("b", 4), ("c", 9), ("d", 1), ("e", 2)]]
+    assert list(_article_batches(docs, 8)) == [["a", "b"], ["c"], ["d", "e"]]  # c alone: more than 8 passages
+    assert list(_article_batches(docs, 100)) == [["a", "b", "c", "d", "e"]]
+    assert list(_article_batches([], 8)) == []
