@@ -27,11 +27,11 @@ ingest: $(VENV)/.installed
 	$(VENV)/bin/articleqa ingest
 
 # The floors (lint-imports: a cycle fails here first), the whole suite on the default backend, then the
-# service suite again on Milvus (Lite, embedded).
+# service suite again on Milvus (Lite, embedded), less the tests whose subprocesses pick their own backend.
 test: $(VENV)/.installed-test browser
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
-	ARTICLEQA_BACKEND=milvus $(PY) -m pytest tests/service
+	ARTICLEQA_BACKEND=milvus $(PY) -m pytest tests/service -m "not own_backend"
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

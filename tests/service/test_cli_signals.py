@@ -15,6 +15,9 @@ import pytest
 
 from tests.conftest import REPO, TINY_ARTICLES
 
+# Subprocesses with no ARTICLEQA_ variable of this run: the same test on either backend pass.
+pytestmark = pytest.mark.own_backend
+
 
 def _free_port() -> int:
     with socket.socket() as s:

@@ -11,7 +11,12 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO, TINY_ARTICLES
+
+# Subprocesses with no ARTICLEQA_ variable of this run: the same test on either backend pass.
+pytestmark = pytest.mark.own_backend
 
 
 def test_watch_logs_one_line_per_publish_and_stops_on_sigterm(tmp_path: Path) -> None:
