@@ -28,10 +28,11 @@ ingest: $(VENV)/.installed
 
 # The floors (lint-imports: a cycle fails here first), the whole suite on the default backend, then the
 # service suite again on Milvus (Lite, embedded), less the tests whose subprocesses pick their own backend.
+# Two pytest workers each (pytest-xdist): the tests use their own folders and free ports.
 test: $(VENV)/.installed-test browser
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
-	ARTICLEQA_BACKEND=milvus $(PY) -m pytest tests/service -m "not own_backend"
+	$(PY) -m pytest -n 2
+	ARTICLEQA_BACKEND=milvus $(PY) -m pytest tests/service -m "not own_backend" -n 2
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
