@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from index.question_kind import INTERROGATIVE, QuestionKind, cue_strength, question_kind
 from index.searcher import Searcher
-from index.text_match import bigrams
+from index.text_match import bigrams, squash
 from index.types import Answer, Citation, Hit, Quote, SearchResult
 from ingest.chunking import sentence_spans
 
@@ -62,6 +62,7 @@ class _Sentence:
     start: int
     end: int
     score: float
+    said: bool = False
 
 
 def answer_question(searcher: Searcher, question: str, top_k: int = 5,
@@ -73,10 +74,11 @@ def answer_question(searcher: Searcher, question: str, top_k: int = 5,
 
 
 def compose_answer(searcher: Searcher, result: SearchResult, started: float | None = None,
-                   question: str | None = None, params: AnswerParams | None = None) -> Answer:
+                   question: str | None = None, params: AnswerParams | None = None, said: str = "") -> Answer:
     """The extractive answer to `question` (default: the query searched) from a search's result.
 
-    Callers that search differently (a follow-up searched with its conversation) hand their result here.
+    Callers that search differently (a follow-up searched with its conversation) hand their result here,
+    with what the assistant `said` last: the answer does not quote its sentences again after a new one.
     Nothing is embedded: the answer costs a few milliseconds on top of the search."""
     started = time.perf_counter() if started is None else started
     asked = question or result.query
@@ -84,20 +86,22 @@ def compose_answer(searcher: Searcher, result: SearchResult, started: float | No
         return Answer(asked, NOT_COVERED, False, [], result.hits, _ms(started), result.index_version)
     p = params or AnswerParams()
     weight = searcher.bigram_frequency().idf if p.idf_exponent else None
-    quotes = best_sentences(asked, result.hits, p, weight)
+    quotes = best_sentences(asked, result.hits, p, weight, said)
     text = "".join(q.text for q in quotes)
     return Answer(asked, text, True, quotes, result.hits, _ms(started), result.index_version)
 
 
 def best_sentences(question: str, hits: list[Hit], params: AnswerParams,
-                   idf: Callable[[str], float] | None = None) -> list[Quote]:
+                   idf: Callable[[str], float] | None = None, said: str = "") -> list[Quote]:
     """The best sentence of the first `params.passages` hits and the sentences after it, as quotes (and
     another passage's best sentence when it is nearly as good). `idf`: a bigram's 0–1 IDF over the index
-    (without it every topic bigram weighs the same)."""
+    (without it every topic bigram weighs the same). `said`: text already told the reader (a conversation's
+    last answer); its sentences never follow the best one in the window."""
     hits = hits[: params.passages]
     kind = question_kind(question)
     grams = bigrams(INTERROGATIVE.sub(" ", question)) or bigrams(question)
     topic = {g: idf(g) ** params.idf_exponent if idf else 1.0 for g in grams}
+    told = squash(said)
     per_hit: list[list[_Sentence]] = []
     for h_i, hit in enumerate(hits):
         heading = bigrams(hit.citation.section)
@@ -108,13 +112,16 @@ def best_sentences(question: str, hits: list[Hit], params: AnswerParams,
             text = hit.text[s:e]
             if e - s < params.min_chars and len(hits) > 1:
                 continue
-            scored.append(_Sentence(h_i, s, e, _score(text, heading, around, topic, kind, prior, params)))
+            repeated = bool(told) and squash(text) in told
+            scored.append(_Sentence(h_i, s, e, _score(text, heading, around, topic, kind, prior, params), repeated))
         per_hit.append(scored)
     candidates = [s for sentences in per_hit for s in sentences]
     if not candidates:
         return [_quote(hits[0], 0, len(hits[0].text))]
     best = max(candidates, key=lambda s: s.score)
-    run = per_hit[best.hit]
+    # After a sentence not said before, the ones said before are left out: the answer reads on. (When the
+    # best one was said itself, the window stays whole and the caller sees everything was said.)
+    run = per_hit[best.hit] if best.said else [s for s in per_hit[best.hit] if s is best or not s.said]
     i = run.index(best)
     # The best sentence and those after it; at a passage's end, the ones before it. One more joins when it
     # is nearly as relevant as the best: the answer runs on (a list continued, a reason after a claim).

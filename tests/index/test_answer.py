@@ -178,3 +178,16 @@ def test_compose_answer_weighs_by_the_searcher_s_index(fake_engine_factory, tiny
 def test_idf_exponent_must_not_be_negative() -> None:
     with pytest.raises(ValueError, match="idf_exponent"):
         AnswerParams(idf_exponent=-0.5)
+
+
+def test_the_window_skips_the_sentences_said_before() -> None:
+    # The previous answer quoted the list; asked on, the sentence after the best is the next one not said yet.
+    text = "产品经理要懂金融知识和法规。金融知识包括信用评分、利率计算等。了解法规和监管政策也必不可少。"
+    hit = Hit("c", "doc", 1.0, text, Citation("doc", "t", "", "金融知识和法规", 1, 0, len(text)))
+    said = "金融知识包括信用评分、利率计算等。"
+    plain = best_sentences("法规呢?", [hit], AnswerParams(extend_within=-1.0))
+    assert [q.text for q in plain] == ["产品经理要懂金融知识和法规。", said]
+    on = best_sentences("法规呢?", [hit], AnswerParams(extend_within=-1.0), said=said)
+    assert [q.text for q in on] == ["产品经理要懂金融知识和法规。", "了解法规和监管政策也必不可少。"]
+    for q in on:
+        assert text[q.citation.char_start : q.citation.char_end] == q.text
