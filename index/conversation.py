@@ -228,7 +228,7 @@ def answer_in_context(conversation: Conversation, result: SearchResult, reading:
     else:
         focus = replace(result, hits=result.hits[:ANSWER_PASSAGES_FOLLOWUP])
         answer = compose_answer(conversation.searcher, focus, started, question=reading.question,
-                                params=FOLLOWUP_ANSWER)
+                                params=FOLLOWUP_ANSWER, said=reading.previous_answer)
         rest = _unsaid(answer, reading.previous_answer)
         if rest is not None:  # the follow-up asks for more than was said: quote the rest of the passage
             answer = compose_answer(conversation.searcher, replace(focus, hits=[rest]), started,
