@@ -37,6 +37,9 @@ class TimedSegmenter:
     def weight(self, term: str) -> float:
         return self.inner.weight(term)
 
+    def tags(self, text: str) -> list[tuple[str, str]]:
+        return self.inner.tags(text)
+
     def warm(self) -> None:
         warm = getattr(self.inner, "warm", None)
         if callable(warm):

@@ -13,6 +13,7 @@ from index.answer import AnswerParams, compose_answer
 from index.searcher import QueryError, Ranking, Searcher, SearchParams, validate_query
 from index.text_match import squash
 from index.types import Answer, Hit, PassageRow, SearchResult
+from ingest.chunking import sentence_spans
 
 ROLES = ("user", "assistant")
 MAX_TURNS = 20
@@ -23,6 +24,8 @@ ANSWER_PASSAGES_FOLLOWUP = 1  # passages a follow-up's answer quotes from
 MIN_REST_CHARS = 10  # what is left of a passage once the sentences already said are taken out
 SHORT_CHARS = 4  # a question of at most this many characters (punctuation left out) leans on the last one
 UBIQUITOUS_SHARE = 0.5  # a title term in more passages than this names no subject (产品 in a corpus of PMs)
+# Parts of speech (jieba's tags, by prefix) of words that name a thing, a person, a place or a time.
+NAMING_TAGS = ("n", "t", "vn", "eng")
 
 # Words that point back at something said before.
 _REFERENCE = re.compile(
@@ -121,6 +124,17 @@ class Conversation:
         return [t for t in dict.fromkeys(self.searcher.segmenter.tokenize(question))
                 if t not in FRAME_WORDS and not _REFERENCE.fullmatch(t) and not _OPENER.fullmatch(t)]
 
+    def naming_terms(self, question: str) -> set[str]:
+        """The question's index terms that overlap a word tagged as naming something (NAMING_TAGS)."""
+        seg = self.searcher.segmenter
+        named: list[tuple[int, int]] = []
+        at = 0
+        for word, tag in seg.tags(question):
+            if tag.startswith(NAMING_TAGS):
+                named.append((at, at + len(word)))
+            at += len(word)
+        return {t for t, start, end in seg.spans(question) if any(a < end and start < b for a, b in named)}
+
     def subjects_named(self, question: str, literal: Ranking) -> set[str]:
         """Terms of the titles of the articles the question finds on its own that the question names;
         terms in most passages (产品 over articles about product managers) name no subject."""
@@ -204,8 +218,12 @@ class Conversation:
         own_conf = s.confidence(question, replace(fused, terms=own, dense_top=literal.dense_top), self.params,
                                 tops=tops) if own else 0.0
         known = set(s.index.known(own))
-        # A word the articles lack is a stranger unless it compounds one they have (测试阶段 ⊃ 测试).
-        strangers = [t for t in own if t not in known and len(t) >= 2 and not any(k in t for k in known)]
+        # A word the articles lack is a stranger unless it compounds one they have (测试阶段 ⊃ 测试), and only a word
+        # that names something is one: "那工资呢?" or "明天会下雨吗?" bring a new subject, while a verb, adverb or
+        # pronoun the articles lack is the reader's own wording of a follow-up ("搞清楚这些有啥用?", "为什么偏偏是它?").
+        naming = self.naming_terms(question)
+        strangers = [t for t in own if t not in known and len(t) >= 2 and not any(k in t for k in known)
+                     and t in naming]
         if strangers:
             return own_conf
         ctx_conf = s.confidence(searched, replace(fused, terms=context.terms, dense_top=context.dense_top),
@@ -220,13 +238,19 @@ FOLLOWUP_ANSWER = AnswerParams(extend_within=-1.0)
 def answer_in_context(conversation: Conversation, result: SearchResult, reading: Reading,
                       started: float | None = None) -> Answer:
     """The extractive answer to a question searched by `Conversation.search`, reporting the question as typed
-    and what was searched. A follow-up's sentences come from the passage its context ranked first, chosen for
+    and what was searched. A follow-up's sentences come from the passage its context ranked first and the one
+    the last answer quoted from (first: a follow-up most often asks on about what was just said), chosen for
     the follow-up as typed: the earlier question found the passage, the follow-up asks for a part of it
-    (measured on eval/conversations.jsonl: better than the top three passages, or the question in context)."""
+    (measured on eval/conversations*.jsonl: better than the top three passages, or the question in context;
+    docs/quality.md, follow-up questions)."""
     if not reading.followup:
         answer = compose_answer(conversation.searcher, result, started, question=reading.question)
     else:
-        focus = replace(result, hits=result.hits[:ANSWER_PASSAGES_FOLLOWUP])
+        hits = result.hits[:ANSWER_PASSAGES_FOLLOWUP]
+        quoted = _quoted_passage(result.hits, reading.previous_answer)
+        if quoted is not None and all(h.passage_id != quoted.passage_id for h in hits):
+            hits = [quoted, *hits]
+        focus = replace(result, hits=hits)
         answer = compose_answer(conversation.searcher, focus, started, question=reading.question,
                                 params=FOLLOWUP_ANSWER, said=reading.previous_answer)
         rest = _unsaid(answer, reading.previous_answer)
@@ -236,6 +260,20 @@ def answer_in_context(conversation: Conversation, result: SearchResult, reading:
         answer = replace(answer, hits=result.hits)
     return replace(answer, question=reading.question, searched_query=reading.searched_query,
                    followup=reading.followup)
+
+
+def _quoted_passage(hits: Sequence[Hit], previous: str) -> Hit | None:
+    """The hit the previous answer quoted from: the first with a sentence of it in `previous` (None when the
+    previous message quotes none of them, e.g. a model's own words)."""
+    said = squash(previous)
+    if not said:
+        return None
+    for hit in hits:
+        for s, e in sentence_spans(hit.text):
+            sentence = squash(hit.text[s:e])
+            if len(sentence) >= MIN_REST_CHARS and sentence in said:
+                return hit
+    return None
 
 
 def _unsaid(answer: Answer, previous: str) -> Hit | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import jieba
+import jieba.posseg
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -48,6 +49,8 @@ class Segmenter(Protocol):
 
     def weight(self, term: str) -> float: ...
 
+    def tags(self, text: str) -> list[tuple[str, str]]: ...
+
 
 class JiebaSegmenter:
     """jieba in search mode over normalised text, with a user dictionary and a stopword list."""
@@ -77,6 +80,8 @@ class JiebaSegmenter:
         self._tokenizer = jieba.Tokenizer()
         self._lock = threading.Lock()
         self._ready = False
+        self._pos: jieba.posseg.POSTokenizer | None = None
+        self._pos_lock = threading.Lock()
 
     @property
     def id(self) -> str:
@@ -138,6 +143,17 @@ class JiebaSegmenter:
         total = self._tokenizer.total
         w = math.log(total / (freq + 1)) if freq else math.log(total / 2)
         return w * (0.5 if len(term) == 1 else 1.0)
+
+    def tags(self, text: str) -> list[tuple[str, str]]:
+        """(word, part of speech) for the words of `text` in order, covering it character for character (so
+        offsets add up), jieba's tags: n… nouns and names, t time, v verb, d adverb, r pronoun, x punctuation…;
+        the domain dictionary's words carry theirs."""
+        if not self._ready:
+            self.warm()
+        with self._pos_lock:  # jieba's tagger keeps state while it loads and cuts
+            if self._pos is None:
+                self._pos = jieba.posseg.POSTokenizer(self._tokenizer)  # reads the tags of jieba's dictionary
+            return [(w.word, w.flag) for w in self._pos.cut(normalize(text))]
 
     def tokenize(self, text: str) -> list[str]:
         """Index terms of `text` in order (search mode adds the sub-words of long words)."""

@@ -60,3 +60,13 @@ def test_dictionary_hash_follows_the_dictionary(tmp_path: Path, segmenter: Jieba
 
 def test_term_weights_favour_informative_words(segmenter: JiebaSegmenter) -> None:
     assert segmenter.weight("侵权") > segmenter.weight("产品") > segmenter.weight("做")
+
+
+def test_tags_cover_the_text_and_tell_nouns_from_verbs(segmenter: JiebaSegmenter) -> None:
+    text = "那工资呢?搞清楚这些有啥用?信用卡产品经理"
+    tags = segmenter.tags(text)
+    assert "".join(w for w, _ in tags) == normalize(text)  # word for word, so offsets add up
+    tag = dict(tags)
+    assert tag["工资"].startswith("n") or tag["工资"] == "vn"
+    assert tag["搞清楚"][0] not in "nt" and tag["这些"] == "r"
+    assert tag["信用卡产品经理"] == "n"  # the domain dictionary's tag
