@@ -106,10 +106,12 @@ def engine_of(state: ServiceState) -> Engine:
 
 
 def _warm(engine: Engine) -> None:
-    """Load jieba's dictionary and the current snapshot now rather than on the first request."""
-    warm = getattr(engine.segmenter, "warm", None)
-    if callable(warm):
-        warm()
+    """Load jieba's dictionary (and its part-of-speech table, which follow-ups use) and the current snapshot now
+    rather than on the first request."""
+    for name in ("warm", "warm_tags"):
+        warm = getattr(engine.segmenter, name, None)
+        if callable(warm):
+            warm()
     try:
         ready = engine.ready()
         if ready:

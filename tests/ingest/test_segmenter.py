@@ -70,3 +70,11 @@ def test_tags_cover_the_text_and_tell_nouns_from_verbs(segmenter: JiebaSegmenter
     assert tag["工资"].startswith("n") or tag["工资"] == "vn"
     assert tag["搞清楚"][0] not in "nt" and tag["这些"] == "r"
     assert tag["信用卡产品经理"] == "n"  # the domain dictionary's tag
+
+
+def test_warm_tags_loads_the_tagger_once() -> None:
+    seg = JiebaSegmenter()
+    seg.warm_tags()
+    tagger = seg._pos
+    assert tagger is not None and seg.tags("") == []
+    assert seg.tags("那工资呢") and seg._pos is tagger
