@@ -70,13 +70,18 @@ def evaluate_conversations(engine: Engine, cases: Sequence[ConversationCase], re
                            top_k: int = 5) -> dict[str, Any]:
     """Replay each conversation (the system's own answers become the assistant turns) and score every later
     turn with its history and the same question without: follow-up answer-hit and hit@5, whether a topic
-    switch keeps its stand-alone answer, and whether an off-topic follow-up is unanswerable."""
+    switch keeps its stand-alone answer, and whether an off-topic follow-up is unanswerable; first turns with
+    expected answers score as stand-alone questions. Summaries for all turns and for each split."""
     rows: list[dict[str, Any]] = []
     for case in cases:
         history: list[Turn] = []
         for i, turn in enumerate(case.turns):
             if i == 0:
                 ans = engine.ask(turn.q, top_k=top_k)
+                if turn.answers:
+                    rows.append({"id": case.id, "turn": 0, "split": case.split, "kind": "first", "q": turn.q,
+                                 "answerable": ans.answerable, "answer": ans.answer,
+                                 "answer_hit": answer_hit(ans.answer, turn.answers), "hit5": hit_at(ans, turn.answers)})
                 history += [Turn("user", turn.q), Turn("assistant", ans.answer)]
                 continue
             with_h = engine.ask(turn.q, top_k=top_k, history=history, rewrite=rewrite)
@@ -96,8 +101,9 @@ def evaluate_conversations(engine: Engine, cases: Sequence[ConversationCase], re
                                and [h.passage_id for h in with_h.hits] == [h.passage_id for h in without.hits])
             rows.append(row)
             history += [Turn("user", turn.q), Turn("assistant", with_h.answer)]
-    return {"all": _summary(rows), "dev": _summary([r for r in rows if r["split"] == "dev"]),
-            "held": _summary([r for r in rows if r["split"] == "held"]), "per_turn": rows}
+    splits = dict.fromkeys(c.split for c in cases)
+    return {"all": _summary(rows), **{split: _summary([r for r in rows if r["split"] == split]) for split in splits},
+            "per_turn": rows}
 
 
 def _share(rows: list[dict[str, Any]], key: str) -> float | None:
@@ -108,7 +114,9 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     fu = [r for r in rows if r["kind"] == "followup"]
     sw = [r for r in rows if r["kind"] == "switch"]
     off = [r for r in rows if r["kind"] == "offtopic"]
+    first = [r for r in rows if r["kind"] == "first"]
     return {
+        "first_turns": len(first), "first_answer_hit": _share(first, "answer_hit"),
         "followups": len(fu),
         "answer_hit": _share(fu, "answer_hit"), "answer_hit_without_history": _share(fu, "answer_hit_without"),
         "hit@5": _share(fu, "hit5"), "hit@5_without_history": _share(fu, "hit5_without"),

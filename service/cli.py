@@ -316,15 +316,15 @@ def _eval_conversations(engine: Engine, path: Path, settings: Settings, as_json:
         _print_json(runs)
         return
     for name, res in runs.items():
-        for split in ("dev", "held", "all"):
+        splits = [k for k in res if k not in ("all", "per_turn")]
+        for split in [*splits, "all"] if len(splits) > 1 else ["all"]:
             r = res[split]
-            if not r["followups"] and not r["switches"] and not r["offtopic"]:
-                continue
-            typer.echo(f"{name:4s} {split:4s} follow-ups {r['followups']}: answer-hit {r['answer_hit']} "
+            typer.echo(f"{name:4s} {split:5s} follow-ups {r['followups']}: answer-hit {r['answer_hit']} "
                        f"(without history {r['answer_hit_without_history']}), hit@5 {r['hit@5']} "
                        f"(without history {r['hit@5_without_history']}), recognised {r['recognised_as_followup']}; "
                        f"switches kept {r['switches_kept']}/{r['switches']}; "
-                       f"off-topic unanswerable {r['offtopic_unanswerable']}/{r['offtopic']}")
+                       f"off-topic unanswerable {r['offtopic_unanswerable']}/{r['offtopic']}; "
+                       f"first turns {r['first_turns']}: answer-hit {r['first_answer_hit']}")
 
 
 @app.command()

@@ -32,7 +32,7 @@ def test_eval_conversations_reports_with_and_without_history(built_data_dir: Pat
     data = copy_data_dir(built_data_dir, tmp_path / "data")
     cases = [
         {"id": "f", "split": "dev", "turns": [
-            {"q": "信用卡产品经理要懂哪些金融知识?"},
+            {"q": "信用卡产品经理要懂哪些金融知识?", "answers": ["信用评分、利率计算、风险管理等"]},
             {"q": "那法规呢?", "kind": "followup", "answers": ["信用卡产品受到严格的监管"]}]},
         {"id": "s", "split": "held", "turns": [
             {"q": "银行产品经理为什么需要情商?"},
@@ -51,10 +51,14 @@ def test_eval_conversations_reports_with_and_without_history(built_data_dir: Pat
     assert every["followups"] == 1 and every["hit@5"] == 1.0 and every["recognised_as_followup"] == 1.0
     assert every["switches_kept"] == 1 and every["offtopic_unanswerable"] == 1
     assert out["rule"]["dev"]["followups"] == 1 and out["rule"]["held"]["switches"] == 1
+    # the first turn with expected answers scores as a stand-alone question; the others are not scored
+    assert every["first_turns"] == 1 and out["rule"]["dev"]["first_answer_hit"] == 1.0
+    assert out["rule"]["held"]["first_turns"] == 0 and out["rule"]["held"]["first_answer_hit"] is None
     (followup,) = [t for t in out["rule"]["per_turn"] if t["kind"] == "followup"]
     assert followup["searched_query"] == "信用卡产品经理要懂哪些金融知识?那法规呢?"
     plain = runner.invoke(app, ["eval", "--conversations", str(path), "--data-dir", str(data)])
     assert plain.exit_code == 0 and "without history" in plain.stdout and "switches kept 1/1" in plain.stdout
+    assert "rule dev   follow-ups 1" in plain.stdout and "first turns 1: answer-hit 1.0" in plain.stdout
     both = runner.invoke(app, ["eval", "--conversations", str(path), "--questions", str(path), "--data-dir",
                                str(data)])
     assert both.exit_code == 2 and "exactly one of" in both.output
