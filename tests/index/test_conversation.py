@@ -13,6 +13,7 @@ from index.conversation import MAX_TURN_CHARS, MAX_TURNS, HistoryError, Turn, ch
 from index.conversation_eval import answer_hit, load_conversations
 from index.engine import Engine
 from index.searcher import Ranking
+from service.citations import marked_pieces
 from service.models import AskResponse, DocumentOut, SearchResponse, wire
 
 FIRST = "信用卡产品经理要懂哪些金融知识?"
@@ -203,6 +204,9 @@ def test_a_followup_reads_on_in_the_passage_the_last_answer_quoted(seed_engine: 
     followup = "产品上线运营以后要注意什么?"
     answer = seed_engine.ask(followup, history=[Turn("user", first), Turn("assistant", said.answer)])
     assert quoted in {q.passage_id for q in answer.quotes} and "法律法规的变化" in answer.answer
+    # The OpenAI-style reply marks each quote with [n]; the quoted passage is found through the marks.
+    marked = seed_engine.ask(followup, history=[Turn("user", first), Turn("assistant", "".join(marked_pieces(said)))])
+    assert [q.passage_id for q in marked.quotes] == [q.passage_id for q in answer.quotes]
     # An assistant message that quotes no passage (a model's own words) leaves the search's first passage alone.
     plain = seed_engine.ask(followup, history=[Turn("user", first), Turn("assistant", "好的。")])
     assert answer.hits[0].passage_id != quoted and quoted not in {q.passage_id for q in plain.quotes}
