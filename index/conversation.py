@@ -221,9 +221,9 @@ class Conversation:
         # A word the articles lack is a stranger unless it compounds one they have (测试阶段 ⊃ 测试), and only a word
         # that names something is one: "那工资呢?" or "明天会下雨吗?" bring a new subject, while a verb, adverb or
         # pronoun the articles lack is the reader's own wording of a follow-up ("搞清楚这些有啥用?", "为什么偏偏是它?").
-        naming = self.naming_terms(question)
-        strangers = [t for t in own if t not in known and len(t) >= 2 and not any(k in t for k in known)
-                     and t in naming]
+        unknown = [t for t in own if t not in known and len(t) >= 2 and not any(k in t for k in known)]
+        naming = self.naming_terms(question) if unknown else set()
+        strangers = [t for t in unknown if t in naming]
         if strangers:
             return own_conf
         ctx_conf = s.confidence(searched, replace(fused, terms=context.terms, dense_top=context.dense_top),

@@ -20,10 +20,11 @@ def hit_relevance(searcher: Searcher, result: SearchResult) -> list[float]:
     seg = searcher.segmenter
     terms = seg.tokenize(result.query)
     known = len(searcher.index.known(terms))
+    topic = searcher.topic(result.query, terms)
     scores = []
     for hit in result.hits:
         context = passage_context(hit.citation.section, hit.text)
-        score = searcher.passage_confidence(result.query, terms, set(seg.tokenize(context)), hit.dense_score, known,
+        score = searcher.passage_confidence(result.query, topic, set(seg.tokenize(context)), hit.dense_score, known,
                                             passage_text=context)
         scores.append(round(min(1.0, max(0.0, score)), 4))
     return scores

@@ -171,22 +171,25 @@ class Searcher:
             return 0.0
         known = len(self.index.known(ranking.terms))
         position = {int(r): i for i, r in enumerate(ranking.rows[: len(tops) + 16])}
+        topic = self.topic(query, ranking.terms)
         best = 0.0
         for i, row in enumerate(tops[: p.confidence_passages]):
             at = position.get(row.row)
             dense = ranking.dense_top if i == 0 or at is None else float(ranking.dense[at])
-            best = max(best, self.passage_confidence(query, ranking.terms, set(row.tokens.split()), dense, known,
+            best = max(best, self.passage_confidence(query, topic, set(row.tokens.split()), dense, known,
                                                      p, passage_text=row.text))
         return best
 
-    def passage_confidence(self, query: str, terms: Sequence[str], passage_terms: set[str], dense: float,
-                           known: int, params: SearchParams | None = None, passage_text: str = "") -> float:
-        """The "covered" confidence of one passage for the query (its terms, its cosine with the query):
-        what `confidence` computes on the best passage, and the relevance of any other hit."""
-        # Coverage of the question's topic: wh-words and the answer type after one are not looked for.
+    def topic(self, query: str, terms: Sequence[str]) -> list[str]:
+        """The query's terms that coverage looks for: wh-words and the answer type after one are left out."""
         spans = self.segmenter.spans(query)
         framing = {t for t, _, _ in spans} - set(topic_terms(spans, query))
-        topic = [t for t in terms if t not in framing] or list(terms)
+        return [t for t in terms if t not in framing] or list(terms)
+
+    def passage_confidence(self, query: str, topic: Sequence[str], passage_terms: set[str], dense: float,
+                           known: int, params: SearchParams | None = None, passage_text: str = "") -> float:
+        """The "covered" confidence of one passage for the query (its `topic` terms, its cosine with the
+        query): what `confidence` computes on the best passage, and the relevance of any other hit."""
         cov = term_coverage(topic, passage_terms, self.segmenter.weight, passage_text)
         background = self.background() if dense > 0 else None
         return confidence(query, cov, dense, known, (params or self.params).confidence, background)
