@@ -125,7 +125,8 @@ class Conversation:
                 if t not in FRAME_WORDS and not _REFERENCE.fullmatch(t) and not _OPENER.fullmatch(t)]
 
     def naming_terms(self, question: str) -> set[str]:
-        """The question's index terms that overlap a word tagged as naming something (NAMING_TAGS)."""
+        """The question's index terms inside a word tagged as naming something (NAMING_TAGS). Inside, not
+        overlapping: a search-mode term across two words ("光有" over 光/n + 有/v, "时要") names nothing."""
         seg = self.searcher.segmenter
         named: list[tuple[int, int]] = []
         at = 0
@@ -133,7 +134,7 @@ class Conversation:
             if tag.startswith(NAMING_TAGS):
                 named.append((at, at + len(word)))
             at += len(word)
-        return {t for t, start, end in seg.spans(question) if any(a < end and start < b for a, b in named)}
+        return {t for t, start, end in seg.spans(question) if any(a <= start and end <= b for a, b in named)}
 
     def subjects_named(self, question: str, literal: Ranking) -> set[str]:
         """Terms of the titles of the articles the question finds on its own that the question names;

@@ -197,6 +197,16 @@ def test_a_followup_in_the_reader_s_own_words_is_covered_but_a_new_subject_is_no
     assert not seed_engine.ask("那工资一般多少呢?", history=history).answerable
 
 
+def test_a_term_across_two_words_names_nothing(seed_engine: Engine) -> None:
+    # Search mode makes 光有 of 光 (tagged n) + 有 (v): only a term inside a naming word is a new subject.
+    conversation = seed_engine.conversation()
+    assert conversation.naming_terms("光有计划够吗?") == {"计划"}
+    first = "银行产品经理的项目计划要做到多细?"
+    history = [Turn("user", first), Turn("assistant", seed_engine.ask(first).answer)]
+    answer = seed_engine.ask("光有计划够吗?", history=history)
+    assert answer.followup and answer.answerable
+
+
 def test_a_followup_reads_on_in_the_passage_the_last_answer_quoted(seed_engine: Engine) -> None:
     first = "银行产品经理要懂法律吗?"
     said = seed_engine.ask(first)
