@@ -19,6 +19,19 @@ def test_bigram_recall_ignores_punctuation_and_counts_shared_pairs() -> None:
     assert bigram_recall("", "任何") == 0.0
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in (REPO / "eval").glob("*.jsonl")
+                                         if not p.name.startswith("conversations")))
+def test_the_shipped_question_sets_are_well_formed(name: str) -> None:
+    # Written from the articles alone (docs/quality.md): every expected span is an exact span of an article,
+    # an off-topic set holds only off-topic questions, a paraphrase set only answerable ones, ids unique.
+    questions = load_questions(REPO / "eval" / name)
+    articles = "".join(p.read_text(encoding="utf-8") for p in sorted((REPO / "corpus").glob("*.txt")))
+    assert len(questions) >= 20 and len({q.id for q in questions}) == len(questions)
+    assert all(q.ood for q in questions) if name.startswith("offtopic") else not any(q.ood for q in questions)
+    for q in questions:
+        assert all(a in articles for a in q.answers), (q.id, q.q)
+
+
 def test_answer_metrics_on_the_dev_and_own_sets(seed_engine) -> None:  # type: ignore[no-untyped-def]
     searcher = seed_engine.searcher()
 

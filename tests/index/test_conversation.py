@@ -150,6 +150,7 @@ def test_conversation_file_errors_name_the_line(tmp_path: Path) -> None:
     ("conversations.jsonl", {"dev", "held"}),
     ("conversations_held2.jsonl", {"held2"}),  # written without running the system (docs/quality.md)
     ("conversations_held3.jsonl", {"held3"}),
+    ("conversations_held4.jsonl", {"held4"}),
 ])
 def test_the_shipped_conversation_sets_are_well_formed(name: str, splits: set[str]) -> None:
     root = Path(__file__).resolve().parents[2]
