@@ -46,7 +46,7 @@ class AnswerParams:
     extend_within: float = 0.1
     min_chars: int = 6
     context: float = 0.3
-    second_within: float = 0.2
+    second_within: float = 0.1
     idf_exponent: float = 0.5
 
     def __post_init__(self) -> None:
