@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from math import fsum
 
 from index.question_kind import INTERROGATIVE, QuestionKind, cue_strength, question_kind
 from index.searcher import Searcher
@@ -145,8 +146,10 @@ def _score(text: str, heading: set[str], around: set[str], topic: dict[str, floa
     if text.rstrip().endswith(("?", "？")):
         return -1.0  # a question in the text (an FAQ's) is never its own answer
     own = topic.keys() & (bigrams(text) | heading)
-    found = sum(topic[g] for g in own) + params.context * sum(topic[g] for g in (topic.keys() & around) - own)
-    total = sum(topic.values())
+    # fsum: a set's order changes with the process' hash seed, and a plain float sum with it; two sentences
+    # that tie would then swap places from one restart to the next.
+    found = fsum(topic[g] for g in own) + params.context * fsum(topic[g] for g in (topic.keys() & around) - own)
+    total = fsum(topic.values())
     overlap = found / total if total > 0 else 0.0
     return params.overlap_weight * overlap + params.cue_weight * cue_strength(kind, text) + params.rank_weight * prior
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from math import fsum
 
 from index.text_match import bigrams
 
@@ -44,18 +45,19 @@ def term_coverage(query_terms: Collection[str], passage_terms: Collection[str],
     the text has: jieba cuts a name it does not know differently in a question and in the text ("王沈是"
     against "王沈，字处道"), which is no sign that the passage is about something else."""
     terms = set(query_terms)
-    total = sum(weight(t) for t in terms)
+    # fsum: the sum must not depend on the set's order, which changes with the process' hash seed.
+    total = fsum(weight(t) for t in terms)
     if total <= 0:
         return 0.0
     text = bigrams(passage_text) if passage_text else set()
-    found = 0.0
+    found = []
     for t in terms:
         if t in passage_terms:
-            found += weight(t)
+            found.append(weight(t))
         elif text and len(t) > 1:
             grams = bigrams(t)
-            found += weight(t) * len(grams & text) / len(grams)
-    return found / total
+            found.append(weight(t) * len(grams & text) / len(grams))
+    return fsum(found) / total
 
 
 def _ramp(value: float, threshold: float, low: float, high: float) -> float:

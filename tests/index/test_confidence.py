@@ -12,6 +12,7 @@ from index.evaluation import load_questions
 from index.searcher import Ranking, SearchParams
 from index.types import PassageRow
 from tests.conftest import REPO
+from tests.helpers.hash_seeds import outputs_across_hash_seeds
 
 P = ConfidenceParams()
 BACKGROUND = 0.80
@@ -127,3 +128,13 @@ def test_covered_when_one_of_the_first_passages_covers_it(fake_engine_factory, s
                                tops=[others[0], answer]) < 0.5
     assert searcher.confidence(question, ranking, tops=[*others, answer]) < 0.5  # the first three only
     assert searcher.confidence(question, ranking, tops=[answer]) >= 0.5
+
+
+def test_coverage_does_not_change_with_the_process_hash_seed() -> None:
+    # The query's terms are a set: summed in its order, the share's last bits moved from one restart to the next.
+    code = """
+from index.confidence import term_coverage
+weights = {"甲": 0.9, "乙": 0.01, "丙": 0.13, "丁": 0.7, "戊": 0.2}
+print(repr(term_coverage(list(weights), {"甲", "乙", "丙", "戊"}, weights.__getitem__)))
+"""
+    assert len(outputs_across_hash_seeds(code, range(12))) == 1
