@@ -11,7 +11,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def outputs_across_hash_seeds(code: str, seeds: Iterable[int] = range(8)) -> set[str]:
+def outputs_across_hash_seeds(code: str, seeds: Iterable[int] = range(12)) -> set[str]:
     """The distinct stdout of `code` run in a fresh interpreter under each PYTHONHASHSEED."""
     outputs = set()
     for seed in seeds:

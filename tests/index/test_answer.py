@@ -207,4 +207,4 @@ params = AnswerParams(sentences=1, second_within=-1.0, extend_within=-1.0, idf_e
                       rank_weight=0.0, context=0.0)
 print([q.text for q in best_sentences("甲乙丙丁戊己", [hit], params, lambda g: weights.get(g, 0.0))])
 """
-    assert outputs_across_hash_seeds(code, range(12)) == {"['戊己在这里出现。']\n"}  # the tie goes to the first
+    assert outputs_across_hash_seeds(code) == {"['戊己在这里出现。']\n"}  # the tie goes to the first
