@@ -10,9 +10,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.answer import AnswerParams, compose_answer
+from index.catalog import PassageSpan
 from index.searcher import QueryError, Ranking, Searcher, SearchParams, validate_query
 from index.text_match import squash
-from index.types import Answer, Hit, PassageRow, SearchResult
+from index.types import Answer, Citation, Hit, PassageRow, SearchResult
 from ingest.chunking import sentence_spans
 
 ROLES = ("user", "assistant")
@@ -95,10 +96,26 @@ class Conversation:
     """Reads questions in the context of a history and searches them, over one searcher."""
 
     def __init__(self, searcher: Searcher, df_share: Callable[[Sequence[str]], dict[str, float]],
-                 params: SearchParams | None = None) -> None:
+                 params: SearchParams | None = None,
+                 passages_of: Callable[[str], Sequence[PassageSpan]] | None = None) -> None:
         self.searcher = searcher
         self.df_share = df_share  # term → share of passages containing it
         self.params = params
+        self.passages_of = passages_of  # doc_id → its stored passages in text order (None: no reading on)
+
+    def following(self, hit: Hit) -> Hit | None:
+        """The passage after `hit` in the same section of its article, cited as exactly; None at the section's
+        end, without `passages_of`, or when the stored article no longer holds `hit` as it was found."""
+        if self.passages_of is None:
+            return None
+        spans = list(self.passages_of(hit.doc_id))
+        at = next((i for i, p in enumerate(spans) if p[0] == hit.passage_id and p[5] == hit.text), None)
+        if at is None or at + 1 >= len(spans) or spans[at + 1][1] != hit.citation.section:
+            return None
+        passage_id, section, paragraph, start, end, text = spans[at + 1]
+        c = hit.citation
+        cite = Citation(c.doc_id, c.title, c.url, section, paragraph, start, end)
+        return Hit(passage_id, hit.doc_id, 0.0, text, cite)
 
     # -- recognising a follow-up ----------------------------------------------------------------
 
@@ -239,11 +256,11 @@ FOLLOWUP_ANSWER = AnswerParams(extend_within=-1.0)
 def answer_in_context(conversation: Conversation, result: SearchResult, reading: Reading,
                       started: float | None = None) -> Answer:
     """The extractive answer to a question searched by `Conversation.search`, reporting the question as typed
-    and what was searched. A follow-up's sentences come from the passage its context ranked first and the one
-    the last answer quoted from (first: a follow-up most often asks on about what was just said), chosen for
-    the follow-up as typed: the earlier question found the passage, the follow-up asks for a part of it
-    (measured on eval/conversations*.jsonl: better than the top three passages, or the question in context;
-    docs/quality.md, follow-up questions)."""
+    and what was searched. A follow-up's sentences come from the passage its context ranked first, the one
+    the last answer quoted from (first: a follow-up most often asks on about what was just said) and the one
+    after that in the same section (where the article goes on), chosen for the follow-up as typed: the earlier
+    question found the passage, the follow-up asks for a part of it (measured on eval/conversations*.jsonl:
+    better than the top three passages, or the question in context; docs/quality.md, follow-up questions)."""
     if not reading.followup:
         answer = compose_answer(conversation.searcher, result, started, question=reading.question)
     else:
@@ -251,13 +268,22 @@ def answer_in_context(conversation: Conversation, result: SearchResult, reading:
         quoted = _quoted_passage(result.hits, reading.previous_answer)
         if quoted is not None and all(h.passage_id != quoted.passage_id for h in hits):
             hits = [quoted, *hits]
+        after = conversation.following(quoted) if quoted is not None else None
+        if after is not None and all(h.passage_id != after.passage_id for h in hits):
+            hits = [*hits, after]  # the article reads on: a follow-up's answer is often in the next passage
         focus = replace(result, hits=hits)
         answer = compose_answer(conversation.searcher, focus, started, question=reading.question,
                                 params=FOLLOWUP_ANSWER, said=reading.previous_answer)
         rest = _unsaid(answer, reading.previous_answer)
         if rest is not None:  # the follow-up asks for more than was said: quote the rest of the passage
+            said = squash(reading.previous_answer)
+            others = [q for q in answer.quotes
+                      if q.passage_id != answer.quotes[0].passage_id and squash(q.text) not in said]
             answer = compose_answer(conversation.searcher, replace(focus, hits=[rest]), started,
                                     question=reading.question, params=FOLLOWUP_ANSWER)
+            if answer.answerable and others:  # another passage's quote, not said before, stays beside it
+                quotes = [*answer.quotes, *others]
+                answer = replace(answer, answer="".join(q.text for q in quotes), quotes=quotes)
         answer = replace(answer, hits=result.hits)
     return replace(answer, question=reading.question, searched_query=reading.searched_query,
                    followup=reading.followup)
@@ -278,17 +304,19 @@ def _quoted_passage(hits: Sequence[Hit], previous: str) -> Hit | None:
 
 
 def _unsaid(answer: Answer, previous: str) -> Hit | None:
-    """When every sentence `answer` quotes was in the previous answer already: the part of its passage after
-    them, cited as exactly; None when nothing repeats or nothing follows."""
+    """When every sentence `answer` quotes from its first passage was in the previous answer already: the part of
+    that passage after them, cited as exactly; None when nothing repeats or nothing follows."""
     said = squash(previous)
     if not answer.answerable or not answer.quotes or not said:
         return None
-    if not all(squash(q.text) and squash(q.text) in said for q in answer.quotes):
+    # The best passage's window decides: another passage's quote beside a window said before is no reading on.
+    window = [q for q in answer.quotes if q.passage_id == answer.quotes[0].passage_id]
+    if not all(squash(q.text) and squash(q.text) in said for q in window):
         return None
     hit = next((h for h in answer.hits if h.passage_id == answer.quotes[0].passage_id), None)
     if hit is None:
         return None
-    start = max(q.citation.char_end for q in answer.quotes) - hit.citation.char_start
+    start = max(q.citation.char_end for q in window) - hit.citation.char_start
     text = hit.text[start:]
     if len(squash(text)) < MIN_REST_CHARS:
         return None  # said up to the passage's end: saying it again beats quoting what came before

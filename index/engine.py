@@ -165,7 +165,7 @@ class Engine:
 
     def conversation(self) -> Conversation:
         """Follow-up reading and search over the current searcher."""
-        return Conversation(self.searcher(), self._df_share)
+        return Conversation(self.searcher(), self._df_share, passages_of=self.catalog.passages_of)
 
     def _df_share(self, terms: Sequence[str]) -> dict[str, float]:
         """term → share of the stored passages that contain it."""

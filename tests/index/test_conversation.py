@@ -13,6 +13,7 @@ from index.conversation import MAX_TURN_CHARS, MAX_TURNS, HistoryError, Turn, ch
 from index.conversation_eval import answer_hit, load_conversations
 from index.engine import Engine
 from index.searcher import Ranking
+from index.types import Citation, DocumentPassage, Hit
 from service.citations import marked_pieces
 from service.models import AskResponse, DocumentOut, SearchResponse, wire
 
@@ -206,6 +207,39 @@ def test_a_term_across_two_words_names_nothing(seed_engine: Engine) -> None:
     history = [Turn("user", first), Turn("assistant", seed_engine.ask(first).answer)]
     answer = seed_engine.ask("光有计划够吗?", history=history)
     assert answer.followup and answer.answerable
+
+
+def test_following_is_the_next_passage_of_the_same_section(seed_engine: Engine) -> None:
+    doc = seed_engine.document("credit-card-product-manager")
+    assert doc is not None
+    conversation = seed_engine.conversation()
+
+    def hit(p: DocumentPassage, text: str | None = None) -> Hit:
+        cite = Citation(doc.doc_id, doc.title, doc.url, p.section, p.paragraph, p.char_start, p.char_end)
+        return Hit(p.passage_id, doc.doc_id, 1.0, p.text if text is None else text, cite)
+
+    pairs = list(zip(doc.passages, doc.passages[1:], strict=False))
+    within = next((a, b) for a, b in pairs if a.section == b.section)
+    after = conversation.following(hit(within[0]))
+    assert after is not None and after.passage_id == within[1].passage_id
+    assert doc.text[after.citation.char_start:after.citation.char_end] == after.text
+    assert after.citation.section == within[0].section
+    section_end = next(a for a, b in pairs if a.section != b.section)
+    assert conversation.following(hit(section_end)) is None  # the next passage opens another section
+    assert conversation.following(hit(within[0], text="改过的文字")) is None  # not the stored passage any more
+
+
+def test_a_followup_reads_on_into_the_next_passage(seed_engine: Engine) -> None:
+    # eval/conversations_held4.jsonl n16: the example the reader asks for opens the passage after the quoted one.
+    first = "信用卡产品经理跟各部门、合作方怎么处好关系?"
+    answer = seed_engine.ask(first)
+    history = [Turn("user", first), Turn("assistant", answer.answer)]
+    follow = seed_engine.ask("能举个跟具体部门合作的例子吗?", history=history)
+    assert follow.followup and follow.answerable and "与市场营销部门的合作" in follow.answer
+    doc = seed_engine.document(follow.quotes[0].citation.doc_id)
+    assert doc is not None
+    for q in follow.quotes:
+        assert doc.text[q.citation.char_start:q.citation.char_end] == q.text
 
 
 def test_a_followup_reads_on_in_the_passage_the_last_answer_quoted(seed_engine: Engine) -> None:

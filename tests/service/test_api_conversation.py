@@ -64,6 +64,20 @@ def test_ask_followup_quotes_the_context_article(client: httpx.Client) -> None:
     assert body["searched_query"].endswith(FOLLOWUP)
 
 
+def test_ask_followup_reads_on_into_the_next_passage(client: httpx.Client) -> None:
+    # The example asked for opens the passage after the one the first answer quoted (on either backend).
+    first = "信用卡产品经理跟各部门、合作方怎么处好关系?"
+    answer = client.post("/ask", json={"question": first}, headers=READ).json()
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": answer["answer"]}]
+    r = client.post("/ask", json={"question": "能举个跟具体部门合作的例子吗?", "history": history}, headers=READ)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["followup"] is True and body["answerable"] is True and "与市场营销部门的合作" in body["answer"]
+    text = client.get(f"/documents/{CARD}", headers=READ).json()["text"]
+    for c in body["citations"]:
+        assert text[c["char_start"]:c["char_end"]] == c["quote"]
+
+
 def test_stream_followup_reports_what_was_searched(client: httpx.Client) -> None:
     evs = _stream(client, {"question": FOLLOWUP, "history": HISTORY})
     passages, done = evs[0][1], evs[-1][1]
