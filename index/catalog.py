@@ -72,4 +72,4 @@ class StoreCatalog:
         return self.store.documents_table(doc_ids)
 
     def passages_of(self, doc_id: str) -> list[PassageSpan]:
-        return [(r[0], r[3], r[4], r[5], r[6], r[7]) for r in self.store.iter_index_rows(self.embedder_id, [doc_id])]
+        return self.store.passage_spans(doc_id)

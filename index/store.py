@@ -322,6 +322,14 @@ class Store:
                         [embedder_id, *part]).fetchall()
         yield from rows
 
+    def passage_spans(self, doc_id: str) -> list[tuple[str, str, int, int, int, str]]:
+        """One article's passages in text order: (passage_id, section, paragraph, char_start, char_end, text),
+        without tokens or vectors (a follow-up reads them on the request path)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT passage_id, section, paragraph, char_start, char_end, text "
+                                      "FROM passages WHERE doc_id=? ORDER BY ordinal", (doc_id,)).fetchall()
+        return [tuple(r) for r in rows]
+
     def changed_since(self, generation: int) -> list[str]:
         """Articles written after the store reached `generation`."""
         with self._lock:
