@@ -35,7 +35,10 @@ class AnswerParams:
     encyclopaedia-like passage names its subject once and then says "牠们"/"本鱼", so the sentence that
     answers is the one with the attribute asked for. When the best sentence of another passage scores
     within `second_within` of the best, it is quoted too, with its own citation: the retriever's first
-    passage is not always the one that answers, and two cited quotes beat one wrong one.
+    passage is not always the one that answers, and two cited quotes beat one wrong one. A passage of
+    another article joins within `second_elsewhere`: it is a second source, and where several articles
+    report one fact (news), the one the words favour is no more likely to hold it than the other. A
+    negative margin quotes no second passage of that kind.
     """
 
     passages: int = 5
@@ -48,6 +51,7 @@ class AnswerParams:
     min_chars: int = 6
     context: float = 0.3
     second_within: float = 0.1
+    second_elsewhere: float = 0.2
     idf_exponent: float = 0.5
 
     def __post_init__(self) -> None:
@@ -134,9 +138,10 @@ def best_sentences(question: str, hits: list[Hit], params: AnswerParams,
         lo -= 1
     quotes = [_quote(hits[best.hit], s.start, s.end) for s in run[lo:hi]]
     others = [s for s in candidates if s.hit != best.hit]
-    if others and params.second_within >= 0:
+    if others:
         second = max(others, key=lambda s: s.score)
-        if second.score >= best.score - params.second_within:
+        margin = params.second_within if hits[second.hit].doc_id == hits[best.hit].doc_id else params.second_elsewhere
+        if margin >= 0 and second.score >= best.score - margin:
             quotes.append(_quote(hits[second.hit], second.start, second.end))
     return quotes
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from index.answer import AnswerParams, best_sentences, compose_answer
@@ -125,8 +127,21 @@ def test_a_close_second_passage_is_quoted_too_with_its_own_citation() -> None:
     for q in quotes:
         source = first.text if q.citation.doc_id == "points" else second.text
         assert source[q.citation.char_start : q.citation.char_end] == q.text
-    alone = best_sentences("信用卡的年费怎么抵扣?", [first, second], AnswerParams(second_within=-1.0))
+    alone = best_sentences("信用卡的年费怎么抵扣?", [first, second], AnswerParams(second_elsewhere=-1.0))
     assert [q.citation.doc_id for q in alone] == ["points"]
+
+
+def test_another_article_s_passage_joins_within_a_wider_margin_than_the_same_article_s() -> None:
+    # Two sources of one fact: the second shares fewer of the question's words, yet it may hold the answer.
+    question = "央行什么时候下调存款准备金率?"
+    first = _wiki("央行宣布下调存款准备金率0.5个百分点。", "news-a")
+    second = _wiki("中国人民银行决定于12月5日降准。", "news-b", rank=1)
+    params = AnswerParams(sentences=1, second_within=0.0, second_elsewhere=1.0)  # only a tie / any second
+    assert [q.citation.doc_id for q in best_sentences(question, [first, second], params)] == ["news-a", "news-b"]
+    # The same two passages as parts of one article: the narrower margin applies, and one quote stands.
+    same = [replace(first, doc_id="news"), replace(second, doc_id="news")]
+    assert len(best_sentences(question, same, params)) == 1
+    assert len(best_sentences(question, [first, second], replace(params, second_elsewhere=-1.0))) == 1
 
 
 def test_a_date_question_gets_the_dated_sentence() -> None:
