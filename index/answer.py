@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from math import fsum
 
-from index.question_kind import INTERROGATIVE, QuestionKind, cue_strength, question_kind
+from index.question_kind import INTERROGATIVE, QuestionKind, cue_strength, question_focus, question_kind
 from index.searcher import Searcher
 from index.text_match import bigrams, squash
 from index.types import Answer, Citation, Hit, Quote, SearchResult
@@ -29,7 +29,10 @@ class AnswerParams:
 
     Each topic bigram weighs its IDF over the index's passages (0–1) to the power `idf_exponent`: in a
     collection where every passage says 产品经理 and 银行, those bigrams say little about which sentence
-    answers; the question's other words decide (docs/quality.md, fourth round).
+    answers; the question's other words decide (docs/quality.md, fourth round). The bigrams of the word
+    asked about (`question_focus`: 体长 in "前肛鳗的体长是多少?") weigh `focus_weight` times as much: the
+    subject's name is in every sentence of its article, in words or in "本鱼", and the long name's many rare
+    bigrams would otherwise pick the sentence that names it over the one that states the attribute.
 
     A topic word that a sentence lacks but its passage (or title) has counts `context` of its weight: an
     encyclopaedia-like passage names its subject once and then says "牠们"/"本鱼", so the sentence that
@@ -53,12 +56,16 @@ class AnswerParams:
     second_within: float = 0.1
     second_elsewhere: float = 0.2
     idf_exponent: float = 0.5
+    focus_weight: float = 2.5
 
     def __post_init__(self) -> None:
         if self.passages < 1 or self.sentences < 1:
             raise ValueError(f"passages and sentences must be ≥ 1, got {self.passages} and {self.sentences}")
         if self.idf_exponent < 0:
             raise ValueError(f"idf_exponent must be ≥ 0 (0: all topic bigrams weigh the same), got {self.idf_exponent}")
+        if self.focus_weight < 0:
+            raise ValueError(f"focus_weight must be ≥ 0 (1: the word asked about weighs as any other), "
+                             f"got {self.focus_weight}")
 
 
 @dataclass(frozen=True)
@@ -91,21 +98,25 @@ def compose_answer(searcher: Searcher, result: SearchResult, started: float | No
         return Answer(asked, NOT_COVERED, False, [], result.hits, _ms(started), result.index_version)
     p = params or AnswerParams()
     weight = searcher.bigram_frequency().idf if p.idf_exponent else None
-    quotes = best_sentences(asked, result.hits, p, weight, said)
+    focus = question_focus(asked, [w for w, _ in searcher.segmenter.tags(asked)]) if p.focus_weight != 1 else ""
+    quotes = best_sentences(asked, result.hits, p, weight, said, focus)
     text = "".join(q.text for q in quotes)
     return Answer(asked, text, True, quotes, result.hits, _ms(started), result.index_version)
 
 
 def best_sentences(question: str, hits: list[Hit], params: AnswerParams,
-                   idf: Callable[[str], float] | None = None, said: str = "") -> list[Quote]:
+                   idf: Callable[[str], float] | None = None, said: str = "", focus: str = "") -> list[Quote]:
     """The best sentence of the first `params.passages` hits and the sentences after it, as quotes (and
     another passage's best sentence when it is nearly as good). `idf`: a bigram's 0–1 IDF over the index
     (without it every topic bigram weighs the same). `said`: text already told the reader (a conversation's
-    last answer); its sentences never follow the best one in the window."""
+    last answer); its sentences never follow the best one in the window. `focus`: the word asked about
+    (`question_focus`), whose bigrams weigh `params.focus_weight` times as much."""
     hits = hits[: params.passages]
     kind = question_kind(question)
     grams = bigrams(INTERROGATIVE.sub(" ", question)) or bigrams(question)
-    topic = {g: idf(g) ** params.idf_exponent if idf else 1.0 for g in grams}
+    focal = bigrams(focus) if focus else set()
+    topic = {g: (idf(g) ** params.idf_exponent if idf else 1.0) * (params.focus_weight if g in focal else 1.0)
+             for g in grams}
     told = squash(said)
     per_hit: list[list[_Sentence]] = []
     for h_i, hit in enumerate(hits):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 QuestionKind = Literal["example", "list", "reason", "how", "time", "number", "place", "fact"]
@@ -65,6 +66,29 @@ def topic_terms(spans: list[tuple[str, int, int]], text: str) -> list[str]:
             continue
         out.append(term)
     return out
+
+
+# Characters between the word asked about and the wh-word, never that word themselves ("体长是多少", "天敌有哪些").
+_LINKS = frozenset("的是有要会能得都还该应")
+_WORD = re.compile(r"\w")
+
+
+def question_focus(question: str, words: Sequence[str]) -> str:
+    """The word a question asks about: the last word before its first wh-word, past linking characters (体长
+    in "前肛鳗的体长是多少?", 天敌 in "马来穿山甲的天敌有哪些?"); "" when the wh-word opens the question or that
+    word has one character. `words`: the question's words in order, covering it (`Segmenter.tags`)."""
+    asked = WH.search(question) or INTERROGATIVE.search(question)
+    if asked is None:
+        return ""
+    at, focus = 0, ""
+    for word in words:
+        end = at + len(word)
+        if end > asked.start():
+            break
+        if _WORD.search(word) and not set(word) <= _LINKS:
+            focus = question[at:end]
+        at = end
+    return focus if len(focus) >= 2 else ""
 
 
 def question_kind(question: str) -> QuestionKind:

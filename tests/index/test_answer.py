@@ -8,8 +8,9 @@ import pytest
 
 from index.answer import AnswerParams, best_sentences, compose_answer
 from index.bigram_frequency import BigramFrequency
-from index.question_kind import cue_strength, question_kind
+from index.question_kind import cue_strength, question_focus, question_kind
 from index.types import Citation, Hit, SearchResult
+from ingest.segmenter import JiebaSegmenter
 from tests.helpers.hash_seeds import outputs_across_hash_seeds
 
 ARTICLE = (
@@ -189,6 +190,56 @@ def test_compose_answer_weighs_by_the_searcher_s_index(fake_engine_factory, tiny
     assert frequency.frequency("手机") == sum("手机" in t for t in texts) > 0
     answer = compose_answer(searcher, searcher.search("手机银行的转账流程要几步?"))
     assert answer.answerable and "三步以内" in answer.answer
+
+
+@pytest.mark.parametrize(("question", "focus"), [
+    ("前肛鳗的体长是多少?", "体长"),  # past 是
+    ("马来穿山甲的天敌有哪些?", "天敌"),  # past 有
+    ("蟒鳗的体色是什么颜色?", "体色"),
+    ("邓兆棠是谁?", "邓兆棠"),
+    ("什么是信用卡?", ""),  # the wh-word opens the question
+    ("信用卡年费", ""),  # no wh-word
+])
+def test_question_focus_is_the_word_before_the_wh_word(segmenter: JiebaSegmenter, question: str, focus: str) -> None:
+    assert question_focus(question, [w for w, _ in segmenter.tags(question)]) == focus
+
+
+EEL = "异齿前肛鳗,又称长身前肛鳗,为鳗鲡目通鳃鳗科的其中一个种。本鱼分布于印度西太平洋海域。体长可达52公分。"
+
+
+def test_the_word_asked_about_outweighs_the_subject_s_long_name() -> None:
+    # Every sentence is about the eel; the one that names it shares the most bigrams with the question.
+    hit = _wiki(EEL, "eel")
+    params = AnswerParams(sentences=1)
+    asked = best_sentences("前肛鳗的体长是多少?", [hit], params, focus="体长")
+    assert [q.text for q in asked] == ["体长可达52公分。"]
+    flat = best_sentences("前肛鳗的体长是多少?", [hit], replace(params, focus_weight=1.0), focus="体长")
+    assert flat[0].text.startswith("异齿前肛鳗")  # what the focus weight changes
+
+
+class _Searcher:
+    """What compose_answer reads of a searcher: the segmenter and the index's bigram frequencies."""
+
+    def __init__(self, segmenter: JiebaSegmenter, texts: list[str]) -> None:
+        self.segmenter = segmenter
+        self._frequency = BigramFrequency.count(texts)
+
+    def bigram_frequency(self) -> BigramFrequency:
+        return self._frequency
+
+
+def test_compose_answer_finds_the_focus_with_the_searcher_s_segmenter(segmenter: JiebaSegmenter) -> None:
+    result = SearchResult("前肛鳗的体长是多少?", [_wiki(EEL, "eel")], False, 1.0, "v1")
+    searcher = _Searcher(segmenter, [EEL, "蟒鳗分布于中西大西洋。", "唐鱼是鲤科的一种。"])
+    params = AnswerParams(sentences=1, second_within=-1.0, second_elsewhere=-1.0)
+    answer = compose_answer(searcher, result, params=params)  # type: ignore[arg-type]
+    assert answer.answer == "体长可达52公分。"
+    assert compose_answer(searcher, result, params=replace(params, focus_weight=1.0)).answer != answer.answer  # type: ignore[arg-type]
+
+
+def test_focus_weight_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="focus_weight"):
+        AnswerParams(focus_weight=-1.0)
 
 
 def test_idf_exponent_must_not_be_negative() -> None:

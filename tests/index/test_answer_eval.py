@@ -32,6 +32,21 @@ def test_the_shipped_question_sets_are_well_formed(name: str) -> None:
         assert all(a in articles for a in q.answers), (q.id, q.q)
 
 
+def test_the_multi_source_set_is_well_formed() -> None:
+    # Its own ten articles repeat facts: a question answered by several articles names a span in each of them.
+    folder = REPO / "eval" / "multisource"
+    articles = [p.read_text(encoding="utf-8") for p in sorted((folder / "articles").glob("*.txt"))]
+    questions = load_questions(folder / "questions.jsonl")
+    offtopic = load_questions(folder / "offtopic.jsonl")
+    assert len(articles) == 10 and len(questions) >= 40 and len(offtopic) >= 10
+    assert len({q.id for q in questions + offtopic}) == len(questions) + len(offtopic)
+    assert all(q.ood and not q.answers for q in offtopic) and not any(q.ood for q in questions)
+    for q in questions:
+        sources = [next((i for i, text in enumerate(articles) if a in text), None) for a in q.answers]
+        assert None not in sources and len(set(sources)) == len(sources), (q.id, q.q)
+    assert sum(len(q.answers) > 1 for q in questions) >= 20
+
+
 def test_answer_metrics_on_the_dev_and_own_sets(seed_engine) -> None:  # type: ignore[no-untyped-def]
     searcher = seed_engine.searcher()
 
