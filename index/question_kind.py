@@ -71,14 +71,17 @@ def topic_terms(spans: list[tuple[str, int, int]], text: str) -> list[str]:
 # Characters between the word asked about and the wh-word, never that word themselves ("体长是多少", "天敌有哪些").
 _LINKS = frozenset("的是有要会能得都还该应")
 _WORD = re.compile(r"\w")
+_ADVERBIAL_WH = re.compile(r"怎么样?|怎样|如何|为什么|为何|为啥")
 
 
 def question_focus(question: str, words: Sequence[str]) -> str:
     """The word a question asks about: the last word before its first wh-word, past linking characters (体长
     in "前肛鳗的体长是多少?", 天敌 in "马来穿山甲的天敌有哪些?"); "" when the wh-word opens the question or that
-    word has one character. `words`: the question's words in order, covering it (`Segmenter.tags`)."""
+    word has one character. Before an adverbial wh-word (怎么, 如何, 为什么) stands the subject, and what is asked
+    follows ("信用卡产品经理怎么保证质量?"): "" too. `words`: the question's words in order, covering it
+    (`Segmenter.tags`)."""
     asked = WH.search(question) or INTERROGATIVE.search(question)
-    if asked is None:
+    if asked is None or any(a.start() <= asked.start() < a.end() for a in _ADVERBIAL_WH.finditer(question)):
         return ""
     at, focus = 0, ""
     for word in words:

@@ -198,6 +198,8 @@ def test_compose_answer_weighs_by_the_searcher_s_index(fake_engine_factory, tiny
     ("蟒鳗的体色是什么颜色?", "体色"),
     ("邓兆棠是谁?", "邓兆棠"),
     ("什么是信用卡?", ""),  # the wh-word opens the question
+    ("信用卡产品经理怎么保证质量?", ""),  # before an adverbial wh-word: the subject; what is asked follows
+    ("白鸟百合子的网志为什么受欢迎?", ""),
     ("信用卡年费", ""),  # no wh-word
 ])
 def test_question_focus_is_the_word_before_the_wh_word(segmenter: JiebaSegmenter, question: str, focus: str) -> None:
