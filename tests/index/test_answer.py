@@ -219,24 +219,18 @@ def test_the_word_asked_about_outweighs_the_subject_s_long_name() -> None:
     assert flat[0].text.startswith("异齿前肛鳗")  # what the focus weight changes
 
 
-class _Searcher:
-    """What compose_answer reads of a searcher: the segmenter and the index's bigram frequencies."""
-
-    def __init__(self, segmenter: JiebaSegmenter, texts: list[str]) -> None:
-        self.segmenter = segmenter
-        self._frequency = BigramFrequency.count(texts)
-
-    def bigram_frequency(self) -> BigramFrequency:
-        return self._frequency
-
-
-def test_compose_answer_finds_the_focus_with_the_searcher_s_segmenter(segmenter: JiebaSegmenter) -> None:
-    result = SearchResult("前肛鳗的体长是多少?", [_wiki(EEL, "eel")], False, 1.0, "v1")
-    searcher = _Searcher(segmenter, [EEL, "蟒鳗分布于中西大西洋。", "唐鱼是鲤科的一种。"])
-    params = AnswerParams(sentences=1, second_within=-1.0, second_elsewhere=-1.0)
-    answer = compose_answer(searcher, result, params=params)  # type: ignore[arg-type]
-    assert answer.answer == "体长可达52公分。"
-    assert compose_answer(searcher, result, params=replace(params, focus_weight=1.0)).answer != answer.answer  # type: ignore[arg-type]
+def test_compose_answer_finds_the_focus_with_the_searcher_s_segmenter(fake_engine_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The title names no fish, so no sentence gets the name from its heading.
+    (tmp_path / "eels").mkdir()
+    (tmp_path / "eels" / "eel.txt").write_text(f"鱼类图鉴\n\n{EEL}\n", encoding="utf-8")
+    engine = fake_engine_factory()
+    engine.ingest([tmp_path / "eels"])
+    searcher = engine.searcher()
+    result = searcher.search("前肛鳗的体长是多少?")
+    params = AnswerParams(sentences=1, second_within=-1.0, second_elsewhere=-1.0, idf_exponent=0.0)
+    answer = compose_answer(searcher, result, params=params)
+    assert answer.answerable and answer.answer == "体长可达52公分。"
+    assert compose_answer(searcher, result, params=replace(params, focus_weight=1.0)).answer.startswith("异齿前肛鳗")
 
 
 def test_focus_weight_must_not_be_negative() -> None:
