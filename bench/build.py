@@ -25,17 +25,20 @@ from index.snapshots.snapshot import publish, write_snapshot
 from ingest.blocks import build_article
 from ingest.chunking import ChunkParams, chunk_article
 from ingest.embedders import Embedder
+from ingest.latent_terms import LatentTermsEncoder
 from ingest.segmenter import Segmenter
 from ingest.types import passage_context
 
 
 def build_via_engine(corpus: Corpus, data_dir: Path, real: Embedder, segmenter: Segmenter,
-                     batches: int = 8) -> tuple[Engine, dict[str, Any]]:
-    """Ingest the corpus through Engine/Indexer (SQLite store, real jieba), vectors from the corpus table."""
+                     batches: int = 8, latent: LatentTermsEncoder | None = None) -> tuple[Engine, dict[str, Any]]:
+    """Ingest the corpus through Engine/Indexer (SQLite store, real jieba), vectors from the corpus table
+    (and latent terms from `latent`, when given)."""
     texts = corpus.texts()
     table = {t: i for i, t in enumerate(texts)}
     embedder = TimedEmbedder(TableEmbedder(real, table, corpus.vectors))
-    engine = Engine(data_dir, embedder, TimedSegmenter(segmenter), config=IndexConfig(dense_kind="flat"))
+    engine = Engine(data_dir, embedder, TimedSegmenter(segmenter), config=IndexConfig(dense_kind="flat"),
+                    latent=latent)
     pages = [(spec.doc_id, raw_page(spec, texts)) for spec in corpus.articles]
     stats = ingest_pages(engine, pages, batches=batches)
     inner = embedder.inner

@@ -1,13 +1,15 @@
-"""Embedders for benchmarks: precomputed passage vectors, query-only, and a timing/recording wrapper."""
+"""Embedders for benchmarks: precomputed passage vectors, query-only, a timing wrapper, derived latent terms."""
 
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
 
 from ingest.embedders import Embedder, ProgressFn
+from ingest.latent_terms import LatentTerms, LatentTermsEncoder
 
 BENCH_PREFIX = "bench-derived+"
 
@@ -113,3 +115,31 @@ class TimedEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
+
+
+class DerivedLatentTerms:
+    """Latent terms for a derived corpus: each passage gets the real latent terms of one of the base
+    paragraphs (picked by a hash of its text), so rows are as long as real ones; queries are encoded for real."""
+
+    def __init__(self, real: LatentTermsEncoder, base: Sequence[LatentTerms]) -> None:
+        if not base:
+            raise ValueError("derived latent terms need at least one base paragraph's")
+        self.real = real
+        self.base = list(base)
+
+    @property
+    def id(self) -> str:
+        return bench_embedder_id(self.real.id)
+
+    @property
+    def dim(self) -> int:
+        return self.real.dim
+
+    def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> list[LatentTerms]:
+        out = [self.base[zlib.crc32(t.encode("utf-8")) % len(self.base)] for t in texts]
+        if progress:
+            progress(len(texts))
+        return out
+
+    def encode_query(self, text: str) -> LatentTerms:
+        return self.real.encode_query(text)

@@ -10,6 +10,7 @@ import numpy as np
 
 from index.store import Store
 from index.types import PassageRow
+from ingest.latent_terms import LatentTerms
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -66,6 +67,11 @@ class SearchIndex(Protocol):
                           doc_ids: Sequence[str] | None = None) -> Candidates:
         """The union of the dense top k (without a query vector: none) and the keyword top k
         (with `terms` None: none), in no particular order, each with both exact scores."""
+        ...
+
+    def latent_scores(self, query: LatentTerms, rows: np.ndarray) -> np.ndarray | None:
+        """The latent-terms dot product of the query with each of `rows` (0 for a row without them), or
+        None when the index was built without latent terms."""
         ...
 
     def rows(self, rows: list[int]) -> list[PassageRow]:

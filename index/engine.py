@@ -24,6 +24,7 @@ from index.store import Store
 from index.types import Answer, Document, DocumentPassage, DocumentSection, SearchResult
 from ingest.embedders import Embedder
 from ingest.errors import ArticleqaError
+from ingest.latent_terms import LatentTermsEncoder
 from ingest.readers import read_article_bytes, read_article_text
 from ingest.segmenter import Segmenter
 
@@ -57,7 +58,7 @@ class Engine:
     def __init__(self, data_dir: Path, embedder: Embedder, segmenter: Segmenter,
                  config: IndexConfig | None = None, search_params: SearchParams | None = None,
                  backend: IndexBackend | None = None, catalog: Catalog | None = None,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, latent: LatentTermsEncoder | None = None) -> None:
         if read_only and (backend is None or catalog is None):
             raise ValueError("a read-only engine needs a backend and a catalog that live outside the data folder "
                              "(Milvus)")
@@ -68,10 +69,12 @@ class Engine:
         self.config = config or IndexConfig()
         self.search_params = search_params or SearchParams()
         self.read_only = read_only
+        self.latent = latent
         self._store = None if read_only else Store(self.data_dir / DB_NAME)
-        self.backend: IndexBackend = backend or SnapshotBackend(self.data_dir, embedder, segmenter, self.config)
+        self.backend: IndexBackend = backend or SnapshotBackend(self.data_dir, embedder, segmenter, self.config,
+                                                                latent=latent)
         self._indexer = None if self._store is None else Indexer(self.data_dir, self._store, embedder, segmenter,
-                                                                 self.config, self.backend)
+                                                                 self.config, self.backend, latent=latent)
         self._searcher: Searcher | None = None
         self._load_lock = threading.Lock()
         self.last_load_error: str = ""
@@ -124,7 +127,7 @@ class Engine:
                     raise NotReady(str(exc)) from exc
                 raise
             self.last_load_error = ""
-            searcher = Searcher(index, self.embedder, self.segmenter, self.search_params)
+            searcher = Searcher(index, self.embedder, self.segmenter, self.search_params, latent=self.latent)
             self._searcher = searcher
             # The answer's corpus statistics are counted off the request path (seconds at 100k passages);
             # an /ask that comes first waits for them, one that fails counts them again and reports why.
@@ -204,7 +207,8 @@ class Engine:
                         updated_at, article.text, sections, passages, dict(article.metadata))
 
     def stats(self) -> dict[str, Any]:
-        index = self.searcher().index
+        searcher = self.searcher()
+        index = searcher.index
         m = index.manifest
         return {
             "documents": m["counts"]["documents"],
@@ -213,6 +217,7 @@ class Engine:
             "backend": self.backend.name,
             "embedder": m["embedder"]["id"],
             "dimension": m["embedder"]["dim"],
+            "latent_terms": searcher.latent.id if searcher.latent else None,
             "segmenter": m["segmenter"],
             "created_at": m["created_at"],
             "data_dir": str(self.data_dir),

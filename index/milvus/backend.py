@@ -38,6 +38,7 @@ from index.milvus.sparse import passage_weights
 from index.milvus.verify import verify_collection
 from index.store import PassageRecord, Store
 from ingest.embedders import Embedder
+from ingest.latent_terms import LatentTerms, LatentTermsEncoder
 from ingest.segmenter import Segmenter
 from ingest.types import passage_context
 
@@ -60,7 +61,8 @@ class MilvusBackend:
 
     def __init__(self, uri: str, embedder: Embedder, segmenter: Segmenter, config: IndexConfig | None = None,
                  *, token: str = "", collection: str = "articleqa", keyword_mode: str = "client",
-                 dictionary_words: Sequence[str] = (), refresh_seconds: float = 1.0) -> None:
+                 dictionary_words: Sequence[str] = (), refresh_seconds: float = 1.0,
+                 latent: LatentTermsEncoder | None = None) -> None:
         if keyword_mode not in KEYWORD_MODES:
             raise ValueError(f"Milvus keyword mode must be one of {KEYWORD_MODES}, got {keyword_mode!r}")
         if not collection.replace("_", "").isalnum() or not collection[0].isalpha():
@@ -75,6 +77,7 @@ class MilvusBackend:
         self.keyword_mode = keyword_mode
         self.dictionary_words = list(dictionary_words)
         self.refresh_seconds = refresh_seconds
+        self.latent = latent
         self._client: Any = None
         self._lock = threading.Lock()
         self._version: tuple[float, str | None] = (0.0, None)
@@ -131,6 +134,11 @@ class MilvusBackend:
                                  f"this articleqa reads {FORMAT_VERSION}")
         check_compatible(manifest, embedder_id=self.embedder.id, dim=self.embedder.dim,
                          dictionary_hash=self.segmenter.dictionary_hash, where=f"Milvus collection {self.alias!r}")
+        built_with = (manifest.get("latent") or {}).get("id")
+        if self.latent is not None and built_with is not None and built_with != self.latent.id:
+            raise IndexUnusable(f"Milvus collection {self.alias!r} was built with latent terms {built_with!r}, but "
+                                f"queries would use {self.latent.id!r}: the writer's next `articleqa ingest` "
+                                "rebuilds it")
         if manifest.get("side", {}).get("format") != SIDE_FORMAT:
             raise IndexUnusable(f"Milvus collection {self.alias!r} has no side data of format {SIDE_FORMAT} (built "
                                 "by an older articleqa): the writer's next `articleqa ingest` rebuilds it")
@@ -210,7 +218,8 @@ class MilvusBackend:
                     and manifest.get("chunking") == asdict(self.config.chunking)
                     and dense.get("requested") == self.config.dense_kind
                     and manifest.get("keyword", {}).get("mode") == self.keyword_mode
-                    and manifest.get("side", {}).get("format") == SIDE_FORMAT)
+                    and manifest.get("side", {}).get("format") == SIDE_FORMAT
+                    and (manifest.get("latent") or {}).get("id") == (self.latent.id if self.latent else None))
 
     def _avgdl_drifted(self, manifest: dict[str, Any], store: Store) -> bool:
         passages, tokens = store.keyword_totals()
@@ -302,6 +311,9 @@ class MilvusBackend:
         else:
             index.add_index("dense", index_type="FLAT", metric_type="IP")
         index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
+        if self.latent is not None:
+            schema.add_field("latent", DataType.SPARSE_FLOAT_VECTOR)
+            index.add_index("latent", index_type="SPARSE_INVERTED_INDEX", metric_type="IP")
         if self.keyword_mode == "server":
             # The heading + passage text, analysed by Milvus' jieba with our dictionary's words.
             analyzer = {"tokenizer": {"type": "jieba", "mode": "search",
@@ -323,6 +335,7 @@ class MilvusBackend:
         stats = store.term_stats(sorted({t for r, _ in records for t in r.tokens.split()}))
         term_ids = {t: i for t, (i, _) in stats.items()}
         dim = self.embedder.dim
+        latent = self._latent_of(store, [r.passage_id for r, _ in records])
         entities = []
         for r, vector in records:
             vec = np.frombuffer(vector or b"", dtype=np.float32)
@@ -335,6 +348,8 @@ class MilvusBackend:
                       "dense": vec.tolist(), "sparse": sparse or _NO_TERMS}
             if self.keyword_mode == "server":
                 entity["context"] = passage_context(r.section, r.text)
+            if latent is not None:
+                entity["latent"] = latent[r.passage_id].as_dict() or _NO_TERMS
             entities.append(entity)
         keys = {int(e["pk"]) for e in entities}
         if len(keys) != len(entities):
@@ -347,6 +362,17 @@ class MilvusBackend:
                                "overwritten by another passage (a 63-bit hash collision); report this as a bug")
         c.upsert(name, entities)
         return keys
+
+    def _latent_of(self, store: Store, passage_ids: list[str]) -> dict[str, LatentTerms] | None:
+        """The passages' stored latent terms (the indexer encodes them before it publishes)."""
+        if self.latent is None:
+            return None
+        blobs = store.vector_blobs(self.latent.id, passage_ids)
+        missing = [pid for pid in passage_ids if pid not in blobs]
+        if missing:
+            raise IndexUnusable(f"{len(missing)} passages have no latent terms of {self.latent.id!r} (first: "
+                                f"{missing[0]}); the indexer encodes them before publishing")
+        return {pid: LatentTerms.from_bytes(blob) for pid, blob in blobs.items()}
 
     def _judge(self, gate: Gate, name: str, manifest: dict[str, Any], store: Store,
                previous: dict[str, Any] | None) -> GateVerdict:
@@ -385,6 +411,7 @@ class MilvusBackend:
                 "uri": self.uri if self.local else self.uri.split("@")[-1],
                 # The side collections (index/milvus/side.py), and BM25's N and total length for query weights.
                 "side": {"format": SIDE_FORMAT, **side_names(name), "passages": kw_passages, "tokens": kw_tokens},
+                "latent": {"id": self.latent.id, "dim": self.latent.dim} if self.latent else None,
             },
         ).to_dict()
         if quality is not None:  # only the build the gate judged: later updates change the figures

@@ -14,6 +14,7 @@ from index.milvus.side import SideReader
 from index.milvus.sparse import query_weights, sparse_dot
 from index.store import Store
 from index.types import PassageRow
+from ingest.latent_terms import LatentTerms
 
 _QUERY_ROWS = 16_000  # rows one query returns at most (Milvus caps a query at 16,384)
 FIELDS = ("passage_id", "doc_id", "section", "paragraph", "char_start", "char_end", "text", "tokens", "title", "url")
@@ -128,6 +129,18 @@ class MilvusIndex:
         order = np.argsort(-found.keyword, kind="stable")[:k]
         order = order[found.keyword[order] > 0]
         return Candidates(found.rows[order], found.dense[order], found.keyword[order])
+
+    def latent_scores(self, query: LatentTerms, rows: np.ndarray) -> np.ndarray | None:
+        """The candidates' latent terms, read back by key and scored here as the snapshot backend does."""
+        if not self._manifest.get("latent"):
+            return None
+        keys = [int(r) for r in rows]
+        if not keys or len(query) == 0:
+            return np.zeros(len(keys), dtype=np.float32)
+        found = self.client().query(self.collection, ids=keys, output_fields=["latent"])
+        weights = query.as_dict()
+        by_key = {int(r["pk"]): sparse_dot(weights, r["latent"]) for r in found}
+        return np.array([by_key.get(k, 0.0) for k in keys], dtype=np.float32)
 
     def rows(self, rows: list[int]) -> list[PassageRow]:
         if not rows:

@@ -22,10 +22,12 @@ from index.manifest import Counts, EmbedderInfo, Manifest, SegmenterInfo
 from index.snapshots.dense import DenseIndex
 from index.snapshots.files import MANIFEST, SNAPSHOTS, next_version, read_current, write_atomic
 from index.snapshots.keyword import KeywordIndex
+from index.snapshots.latent import LatentMatrix
 from index.snapshots.snapshot import FORMAT_VERSION, Snapshot, SnapshotError, publish, write_snapshot
 from index.snapshots.verify import verify_data_dir
 from index.store import Store
 from ingest.embedders import Embedder
+from ingest.latent_terms import LatentTerms, LatentTermsEncoder
 from ingest.segmenter import Segmenter
 
 
@@ -47,18 +49,20 @@ class SnapshotBackend:
     name = "faiss"
 
     def __init__(self, data_dir: Path, embedder: Embedder, segmenter: Segmenter,
-                 config: IndexConfig | None = None) -> None:
+                 config: IndexConfig | None = None, latent: LatentTermsEncoder | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.embedder = embedder
         self.segmenter = segmenter
         self.config = config or IndexConfig()
+        self.latent = latent
 
     def current_version(self) -> str | None:
         return read_current(self.data_dir)
 
     def open(self, version: str, store: Store | None) -> Snapshot:
         return Snapshot.load(self.data_dir / SNAPSHOTS / version, embedder_id=self.embedder.id,
-                             dim=self.embedder.dim, dictionary_hash=self.segmenter.dictionary_hash)
+                             dim=self.embedder.dim, dictionary_hash=self.segmenter.dictionary_hash,
+                             latent_id=self.latent.id if self.latent else None)
 
     def close(self) -> None:
         """Nothing held: each Snapshot holds its own files."""
@@ -67,7 +71,8 @@ class SnapshotBackend:
         """Checksums, counts, dimension, SQLite integrity, and citations that reproduce their text."""
         # The store's path is absolute or relative to the data folder; either joins onto it.
         return verify_data_dir(self.data_dir, str(store.path), version=version, embedder_id=self.embedder.id,
-                               dim=self.embedder.dim, dictionary_hash=self.segmenter.dictionary_hash)
+                               dim=self.embedder.dim, dictionary_hash=self.segmenter.dictionary_hash,
+                               latent_id=self.latent.id if self.latent else None)
 
     def publish(self, store: Store, force: bool, progress: Progress | None = None,
                 gate: Gate | None = None, full: bool = False) -> dict[str, Any]:
@@ -88,13 +93,26 @@ class SnapshotBackend:
                     and manifest.get("segmenter", {}).get("dictionary_hash") == self.segmenter.dictionary_hash
                     and manifest.get("chunking") == asdict(self.config.chunking)
                     and manifest.get("format") == FORMAT_VERSION  # an older format is rebuilt, never extended
+                    and (manifest.get("latent") or {}).get("id") == (self.latent.id if self.latent else None)
                     # The kind built for the base's size (with "auto", a delta publish keeps the base's kind).
                     and manifest.get("dense", {}).get("kind") == resolve_kind(self.config.dense_kind, base_rows))
+
+    def _latent_matrix(self, store: Store, passage_ids: list[str]) -> LatentMatrix | None:
+        """The rows' stored latent terms (the indexer encodes them before it publishes)."""
+        if self.latent is None:
+            return None
+        blobs = store.vector_blobs(self.latent.id, passage_ids)
+        missing = [pid for pid in passage_ids if pid not in blobs]
+        if missing:
+            raise SnapshotError(f"{len(missing)} passages have no latent terms of {self.latent.id!r} (first: "
+                               f"{missing[0]}); the indexer encodes them before publishing")
+        return LatentMatrix.build([LatentTerms.from_bytes(blobs[pid]) for pid in passage_ids], self.latent.dim)
 
     def _judge(self, gate: Gate, staging: Path, store: Store) -> GateVerdict:
         """The gate's verdict on a staged snapshot against the published one."""
         staged = Snapshot.load(staging, embedder_id=self.embedder.id, dim=self.embedder.dim,
-                               dictionary_hash=self.segmenter.dictionary_hash)
+                               dictionary_hash=self.segmenter.dictionary_hash,
+                               latent_id=self.latent.id if self.latent else None)
         opened: list[Snapshot] = []
         version = read_current(self.data_dir)
 
@@ -163,6 +181,7 @@ class SnapshotBackend:
         if progress:
             progress("index", 0, len(rows))
         dense = DenseIndex.build(vectors, kind=self.config.dense_kind)
+        latent = self._latent_matrix(store, [r[0] for r in rows])
         keyword = KeywordIndex.build(tokens, k1=self.config.bm25_k1, b=self.config.bm25_b)
         documents = store.documents_table(plan.changed if plan else None)
         version = next_version(self.data_dir)
@@ -178,7 +197,8 @@ class SnapshotBackend:
             counts=Counts(len(documents), len(rows)),
             store_generation=generation,
             extra={"segments": {"base_version": version, "base_rows": len(rows), "base_generation": generation,
-                                "delta_rows": 0, "deleted_docs": []}},
+                                "delta_rows": 0, "deleted_docs": []},
+                   "latent": {"id": self.latent.id, "dim": self.latent.dim} if self.latent else None},
         ).to_dict()
         if plan is not None:
             base_seg = plan.manifest["segments"]
@@ -189,7 +209,7 @@ class SnapshotBackend:
         root.mkdir(parents=True, exist_ok=True)
         staging = root / f".build-{os.getpid()}-{version}"
         manifest = write_snapshot(staging, manifest, [r[:9] for r in rows], documents, dense, keyword,
-                                  base=(plan.folder, plan.manifest) if plan else None)
+                                  base=(plan.folder, plan.manifest) if plan else None, latent=latent)
         if gate is not None:
             verdict = self._judge(gate, staging, store)
             if not verdict.accepted:

@@ -11,20 +11,21 @@ import numpy as np
 
 from index.snapshots.dense import DENSE_FILES, DenseIndex
 from index.snapshots.keyword import KeywordIndex
+from index.snapshots.latent import LATENT_DIR, LatentMatrix
 from index.types import PassageRow
-
-SEGMENT_FILES = (*DENSE_FILES.values(), "keyword", "meta.sqlite", "row_doc.npy")  # one dense file per segment
 
 PassageTuple = tuple[str, str, int, str, int, int, int, str, str]
 DocumentTuple = tuple[str, str, str, str, str, str]
 
 
 def write_segment(folder: Path, rows: list[PassageTuple], documents: list[DocumentTuple], dense: DenseIndex,
-                  keyword: KeywordIndex) -> None:
+                  keyword: KeywordIndex, latent: LatentMatrix | None = None) -> None:
     """Write a segment's files into `folder` (created)."""
     folder.mkdir(parents=True, exist_ok=True)
     dense.save(folder / dense.file_name)
     keyword.save(folder / "keyword")
+    if latent is not None:
+        latent.save(folder / LATENT_DIR)
     meta = sqlite3.connect(folder / "meta.sqlite")
     try:
         meta.executescript(
@@ -45,8 +46,10 @@ def write_segment(folder: Path, rows: list[PassageTuple], documents: list[Docume
 class Segment:
     """A loaded segment; `offset` turns its local rows into the snapshot's global rows."""
 
-    def __init__(self, folder: Path, dense_kind: str | None = None, offset: int = 0) -> None:
-        """`dense_kind`, when given, must be the kind the segment's dense file holds."""
+    def __init__(self, folder: Path, dense_kind: str | None = None, offset: int = 0,
+                 latent_dim: int | None = None) -> None:
+        """`dense_kind`, when given, must be the kind the segment's dense file holds; `latent_dim`, when
+        given, that the segment has latent terms over that many features."""
         self.folder = folder
         self.offset = offset
         names = [n for n in DENSE_FILES.values() if (folder / n).exists()]
@@ -55,6 +58,9 @@ class Segment:
                                     f"found {names or 'none'}")
         self.dense = DenseIndex.load(folder / names[0], dense_kind)
         self.keyword = KeywordIndex.load(folder / "keyword")
+        if latent_dim is not None and not (folder / LATENT_DIR).is_dir():
+            raise FileNotFoundError(f"{folder}: the manifest records latent terms, but {LATENT_DIR}/ is missing")
+        self.latent = LatentMatrix.load(folder / LATENT_DIR, latent_dim) if latent_dim is not None else None
         self.row_doc = np.load(folder / "row_doc.npy", mmap_mode="r")
         self._meta = sqlite3.connect(f"file:{folder / 'meta.sqlite'}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()

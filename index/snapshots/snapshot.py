@@ -32,8 +32,10 @@ from index.snapshots.files import (
     write_atomic,
 )
 from index.snapshots.keyword import KeywordIndex
+from index.snapshots.latent import LatentMatrix
 from index.snapshots.segment import DocumentTuple, PassageTuple, Segment, write_segment
 from index.types import PassageRow
+from ingest.latent_terms import LatentTerms
 
 FORMAT_VERSION = 2  # 2: the exact dense index is dense.npy (memory-mapped), no longer a FAISS file
 
@@ -51,6 +53,7 @@ def write_snapshot(
     dense: DenseIndex,
     keyword: KeywordIndex,
     base: tuple[Path, dict[str, Any]] | None = None,
+    latent: LatentMatrix | None = None,
 ) -> dict[str, Any]:
     """Write every file of a snapshot into `folder` (not yet published) and return its manifest.
 
@@ -60,7 +63,7 @@ def write_snapshot(
     folder.mkdir(parents=True)
     files: dict[str, Any] = {}
     if base is None:
-        write_segment(folder, rows, documents, dense, keyword)
+        write_segment(folder, rows, documents, dense, keyword, latent)
     else:
         base_folder, base_manifest = base
         for name, info in base_manifest["files"].items():
@@ -69,7 +72,7 @@ def write_snapshot(
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             os.link(base_folder / name, folder / name)
             files[name] = info
-        write_segment(folder / DELTA, rows, documents, dense, keyword)
+        write_segment(folder / DELTA, rows, documents, dense, keyword, latent)
     (folder / READERS).touch()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != READERS):
         name = str(path.relative_to(folder))
@@ -188,10 +191,17 @@ class Snapshot:
     def segments(self) -> list[Segment]:
         return [self.base] + ([self.delta] if self.delta is not None else [])
 
+    @property
+    def latent_id(self) -> str | None:
+        """The latent-terms encoder the snapshot was built with, or None when it has no latent terms."""
+        latent = self.manifest.get("latent")
+        return str(latent["id"]) if isinstance(latent, dict) else None
+
     @classmethod
     def load(cls, folder: Path, embedder_id: str | None = None, dim: int | None = None,
-             dictionary_hash: str | None = None, verify: bool = False) -> Snapshot:
-        """Load a snapshot; refuse one whose embedder, dimension or dictionary differs from the caller's."""
+             dictionary_hash: str | None = None, verify: bool = False, latent_id: str | None = None) -> Snapshot:
+        """Load a snapshot; refuse one whose embedder, dimension, dictionary or latent-terms encoder differs
+        from the caller's. One without latent terms loads (its searches go without them)."""
         manifest_path = folder / MANIFEST
         if not manifest_path.exists():
             raise SnapshotError(f"snapshot {folder}: {MANIFEST} is missing (incomplete or damaged snapshot)")
@@ -211,9 +221,19 @@ class Snapshot:
             raise SnapshotError(f"snapshot {folder}: " + "; ".join(problems))
         seg = manifest.get("segments", {})
         kind = manifest["dense"]["kind"]
+        latent = manifest.get("latent")
+        if latent is not None and not (isinstance(latent, dict) and isinstance(latent.get("id"), str)
+                                       and isinstance(latent.get("dim"), int)):
+            raise SnapshotError(f"snapshot {folder}: manifest field 'latent' is {latent!r}, expected "
+                                "{\"id\": str, \"dim\": int} or null")
+        if latent is not None and latent_id is not None and latent["id"] != latent_id:
+            raise SnapshotError(f"snapshot {folder}: built with latent terms {latent['id']!r}, but queries would "
+                                f"use {latent_id!r}; rebuild the index (articleqa ingest --rebuild)")
+        latent_dim = int(latent["dim"]) if latent is not None else None
         try:
-            base = Segment(folder, kind)
-            delta = (Segment(folder / DELTA, manifest["dense"].get("delta_kind", kind), offset=len(base))
+            base = Segment(folder, kind, latent_dim=latent_dim)
+            delta = (Segment(folder / DELTA, manifest["dense"].get("delta_kind", kind), offset=len(base),
+                             latent_dim=latent_dim)
                      if seg.get("delta_rows") else None)
         except Exception as exc:  # any library error here means damaged files
             raise SnapshotError(f"snapshot {folder}: cannot be loaded ({type(exc).__name__}: {exc})") from exc
@@ -226,6 +246,9 @@ class Snapshot:
                     f"snapshot {folder}: manifest says {n} {name} passages but dense has {len(part.dense)}, "
                     f"keyword {len(part.keyword)}, row map {len(part)}"
                 )
+            if part.latent is not None and len(part.latent) != n:
+                raise SnapshotError(f"snapshot {folder}: manifest says {n} {name} passages but its latent terms "
+                                    f"have {len(part.latent)} rows")
             if len(part.dense) and part.dense.dim != int(manifest["embedder"]["dim"]):
                 raise SnapshotError(f"snapshot {folder}: dense index dimension {part.dense.dim} != manifest "
                                     f"{manifest['embedder']['dim']}")
@@ -273,6 +296,18 @@ class Snapshot:
             mask = (rows >= s.offset) & (rows < s.offset + len(s))
             if mask.any():
                 out[mask] = s.dense.vectors(rows[mask] - s.offset)
+        return out
+
+    def latent_scores(self, query: LatentTerms, rows: np.ndarray) -> np.ndarray | None:
+        """The latent-terms dot product of the query with each row; None when the snapshot has none."""
+        if self.latent_id is None:
+            return None
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float32)
+        for s in self.segments:
+            mask = (rows >= s.offset) & (rows < s.offset + len(s))
+            if mask.any() and s.latent is not None:
+                out[mask] = s.latent.scores(query, rows[mask] - s.offset)
         return out
 
     def docs_of_rows(self, rows: Sequence[int] | np.ndarray) -> list[str]:

@@ -12,7 +12,8 @@ from index.store import Store
 
 
 def verify_data_dir(data_dir: Path, store_name: str, version: str | None = None, embedder_id: str | None = None,
-                    dim: int | None = None, dictionary_hash: str | None = None) -> VerifyReport:
+                    dim: int | None = None, dictionary_hash: str | None = None,
+                    latent_id: str | None = None) -> VerifyReport:
     """Checksums, counts, dimension, SQLite integrity, and citations that reproduce their text."""
     report = VerifyReport()
     version = version or read_current(data_dir)
@@ -22,7 +23,8 @@ def verify_data_dir(data_dir: Path, store_name: str, version: str | None = None,
     report.version = version
     folder = data_dir / SNAPSHOTS / version
     try:
-        snap = Snapshot.load(folder, embedder_id=embedder_id, dim=dim, dictionary_hash=dictionary_hash, verify=True)
+        snap = Snapshot.load(folder, embedder_id=embedder_id, dim=dim, dictionary_hash=dictionary_hash, verify=True,
+                             latent_id=latent_id)
     except SnapshotError as exc:
         report.problems.append(str(exc))
         return report
@@ -31,6 +33,10 @@ def verify_data_dir(data_dir: Path, store_name: str, version: str | None = None,
         report.checked["files"] = len(manifest["files"])
         passages = [p[1:] for p in snap.passages()]
         report.checked["passages"] = len(passages)
+        report.checked["latent_terms"] = snap.latent_id
+        if latent_id is not None and snap.latent_id is None:
+            report.warnings.append(f"the snapshot has no latent terms ({latent_id}): searches go without them "
+                                   "until the next ingest rebuilds it")
         for segment in snap.segments:
             meta = sqlite3.connect(f"file:{segment.folder / 'meta.sqlite'}?mode=ro", uri=True)
             try:

@@ -36,6 +36,7 @@ def readyz(request: Request) -> ReadyStatus | JSONResponse:
     return ReadyStatus(
         ready=True, documents=stats["documents"], passages=stats["passages"],
         index_version=stats["index_version"], embedder=stats["embedder"], backend=stats["backend"],
+        latent_terms=stats["latent_terms"],
         detail=f"a newer snapshot failed to load, still serving this one: {warning}" if warning else "",
     )
 

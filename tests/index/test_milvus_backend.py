@@ -37,8 +37,9 @@ def milvus_engine(tmp_path: Path, fake_embedder, segmenter):  # type: ignore[no-
              segmenter_=None, **backend_kwargs) -> Engine:  # type: ignore[no-untyped-def]
         data = data_dir or tmp_path / "data"
         emb, seg, cfg = embedder_ or fake_embedder, segmenter_ or segmenter, config or IndexConfig()
+        latent = backend_kwargs.get("latent")
         backend = MilvusBackend(str(data / "milvus.db"), emb, seg, cfg, **backend_kwargs)
-        engine = Engine(data, emb, seg, config=cfg, backend=backend)
+        engine = Engine(data, emb, seg, config=cfg, backend=backend, latent=latent)
         made.append(engine)
         return engine
 
@@ -347,3 +348,39 @@ def test_an_article_without_terms_is_stored_and_found_by_meaning(milvus_engine, 
     assert "semi" in {d["doc_id"] for d in engine.documents()}
     hit = engine.search("联名卡有什么好处", top_k=1).hits[0]
     assert hit.doc_id == "card-types" and hit.keyword_score > 0.001
+
+
+def test_latent_terms_on_milvus_score_as_on_the_snapshot_backend(milvus_engine, fake_engine_factory,  # type: ignore[no-untyped-def]
+                                                                 tmp_path: Path) -> None:
+    from tests.helpers.fake_latent import HashLatentTerms
+
+    corpus = Path(shutil.copytree(CORPUS, tmp_path / "corpus"))
+    latent = HashLatentTerms()
+    engine = milvus_engine(latent=latent)
+    engine.ingest([corpus])
+    assert engine.backend.manifest()["latent"] == {"id": latent.id, "dim": latent.dim}
+    engine.add_document(text=NEW, doc_id="installments")  # updated in place: its latent terms upserted
+    snap = fake_engine_factory(tmp_path / "snap", latent=HashLatentTerms())
+    snap.ingest([corpus])
+    snap.add_document(text=NEW, doc_id="installments")
+    question = "联名卡积分抵扣分期手续费"
+    query = latent.encode_query(question)
+    scored = []
+    for e in (engine, snap):
+        index = e.searcher().index
+        rows = index.search_hybrid(None, e.segmenter.tokenize(question), 50).rows
+        scores = index.latent_scores(query, rows)
+        assert scores is not None
+        scored.append({r.passage_id: s for r, s in zip(index.rows([int(x) for x in rows]), scores, strict=True)})
+    assert scored[0] == pytest.approx(scored[1])
+    assert max(scored[0], key=lambda pid: scored[0][pid]).startswith("installments")
+    assert engine.searcher().latent is latent
+    # A collection built without them is rebuilt with them by the next ingest.
+    plain = milvus_engine(tmp_path / "plain")
+    plain.ingest([corpus])
+    plain.close()
+    later = milvus_engine(tmp_path / "plain", latent=HashLatentTerms())
+    assert later.searcher().latent is None
+    later.ingest([corpus])
+    assert later.backend.manifest()["latent"]["id"] == latent.id
+    assert later.searcher().latent is not None

