@@ -40,6 +40,7 @@ class Ranking:
     keyword: np.ndarray
     dense_top: float
     terms: list[str]
+    latent: np.ndarray | None = None  # the latent terms' scores, when they took part
 
 
 class QueryError(ArticleqaError, ValueError):
@@ -162,7 +163,8 @@ class Searcher:
             fused = fuse(found.dense, found.keyword, p.fusion, latent, share)
         order = np.argsort(-fused, kind="stable")
         top_dense = float(found.dense.max()) if qvec is not None else 0.0
-        return Ranking(found.rows[order], fused[order], found.dense[order], found.keyword[order], top_dense, terms)
+        return Ranking(found.rows[order], fused[order], found.dense[order], found.keyword[order], top_dense, terms,
+                       latent[order] if latent is not None else None)
 
     def _unknown_share(self, terms: Sequence[str]) -> float:
         """The share of the query's terms that no passage holds."""
@@ -199,7 +201,8 @@ class Searcher:
         picked = self._dedupe(rows, ranking.rows, top_k)
         qterm_set = set(ranking.terms)
         hits = [self._hit(rows[int(ranking.rows[i])], (float(ranking.fused[i]), float(ranking.dense[i]),
-                                                       float(ranking.keyword[i])), qterm_set) for i in picked]
+                                                       float(ranking.keyword[i])), qterm_set,
+                          float(ranking.latent[i]) if ranking.latent is not None else None) for i in picked]
         conf = self.confidence(q, ranking, p, tops=[rows[r] for r in window if r in rows])
         return SearchResult(q, hits, conf < 0.5, _ms(started), index.version, conf)
 
@@ -266,7 +269,8 @@ class Searcher:
         picked = self._dedupe(rows, ranking.rows, top_k)
         qterm_set = set(ranking.terms)
         hits = [self._hit(rows[int(ranking.rows[i])], (float(ranking.fused[i]), float(ranking.dense[i]),
-                                                       float(ranking.keyword[i])), qterm_set) for i in picked]
+                                                       float(ranking.keyword[i])), qterm_set,
+                          float(ranking.latent[i]) if ranking.latent is not None else None) for i in picked]
         return hits, [rows[r] for r in window if r in rows]
 
     def _dedupe(self, rows: dict[int, PassageRow], ranked: np.ndarray, top_k: int) -> list[int]:
@@ -299,7 +303,8 @@ class Searcher:
         rest = [i for i, _ in distinct if i not in set(picked)]
         return sorted(picked + rest[: top_k - len(picked)])
 
-    def _hit(self, row: PassageRow, scores: tuple[float, float, float], qterms: set[str]) -> Hit:
+    def _hit(self, row: PassageRow, scores: tuple[float, float, float], qterms: set[str],
+             latent: float | None = None) -> Hit:
         fused, dense, kw = scores
         return Hit(
             passage_id=row.passage_id,
@@ -311,6 +316,7 @@ class Searcher:
             highlights=highlight_spans(row.text, qterms, self.segmenter),
             dense_score=round(dense, 6),
             keyword_score=round(kw, 6),
+            latent_score=round(latent, 6) if latent is not None else None,
         )
 
 

@@ -50,6 +50,7 @@ class Hit:
     highlights: list[tuple[int, int]] = field(default_factory=list)
     dense_score: float = 0.0
     keyword_score: float = 0.0
+    latent_score: float | None = None  # None when the latent terms took no part in the ranking
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,9 @@ class Hit(_Out):
         default_factory=list, description="[start, end) offsets of query terms inside `text`")
     dense_score: float = 0.0
     keyword_score: float = 0.0
+    latent_score: float | None = Field(None, description="the latent terms' dot product with the query; null "
+                                                        "when they took no part (every query word is in the "
+                                                        "articles, or the index has none)")
 
 
 _HIT_EXAMPLE: dict[str, Any] = {
@@ -125,7 +128,7 @@ _HIT_EXAMPLE: dict[str, Any] = {
                  "url": "https://www.chuangxiangniao.com/p/669469.html",
                  "section": "信用卡产品经理需要具备哪些技能和背景?", "paragraph": 1,
                  "char_start": 3200, "char_end": 3298},
-    "highlights": [[0, 7]], "dense_score": 0.87, "keyword_score": 9.2,
+    "highlights": [[0, 7]], "dense_score": 0.87, "keyword_score": 9.2, "latent_score": None,
 }
 
 

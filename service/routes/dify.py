@@ -82,7 +82,8 @@ def retrieval(body: DifyRetrievalRequest, request: Request,
         records.append({"content": hit.text, "score": score, "title": hit.citation.title, "metadata": {
             **asdict(hit.citation), "passage_id": hit.passage_id,
             "publisher": article.get("publisher", ""), "published_at": article.get("published_at", ""),
-            "fusion_score": hit.score, "dense_score": hit.dense_score, "keyword_score": hit.keyword_score}})
+            "fusion_score": hit.score, "dense_score": hit.dense_score, "keyword_score": hit.keyword_score,
+            "latent_score": hit.latent_score}})
     return {"records": records}
 
 

@@ -32,6 +32,16 @@ def test_search_returns_cited_highlighted_hits(client: httpx.Client) -> None:
     assert any(h["doc_id"] == "credit-card-product-manager" for h in body["results"])
 
 
+def test_latent_scores_show_when_the_query_has_words_the_articles_lack(client: httpx.Client) -> None:
+    # "风险管理能力": words of the articles; the reader's "软实力" is in neither.
+    plain = client.post("/search", json={"query": "风险管理能力", "top_k": 3}, headers=READ).json()["results"]
+    assert all(h["latent_score"] is None for h in plain)
+    reader = client.post("/search", json={"query": "银行产品经理要有哪些软实力", "top_k": 3}, headers=READ)
+    hits = reader.json()["results"]
+    assert hits and all(isinstance(h["latent_score"], float) and h["latent_score"] >= 0 for h in hits)
+    assert max(h["latent_score"] for h in hits) > 0
+
+
 def test_search_get_matches_post(client: httpx.Client) -> None:
     post = client.post("/search", json={"query": "风险管理能力", "top_k": 4}, headers=READ).json()
     get = client.get("/search", params={"q": "风险管理能力", "top_k": 4}, headers=READ)
