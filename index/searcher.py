@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from threading import Lock
+from typing import TypeVar
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from ingest.latent_terms import LatentTerms, LatentTermsEncoder
 from ingest.segmenter import Segmenter
 
 MAX_QUERY_CHARS = 500
+_T = TypeVar("_T")
 MAX_TOP_K = 50
 
 
@@ -108,33 +110,24 @@ class Searcher:
 
     def query_vector(self, query: str) -> np.ndarray:
         """Query embedding, from an LRU cache when the same query repeats."""
-        with self._cache_lock:
-            vec = self._cache.get(query)
-            if vec is not None:
-                self._cache.move_to_end(query)
-                return vec
-        vec = self.embedder.embed_query(query)
-        with self._cache_lock:
-            self._cache[query] = vec
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return vec
+        return self._cached(self._cache, query, self.embedder.embed_query)
 
     def query_latent(self, query: str) -> LatentTerms | None:
         """The query's latent terms (None without an encoder), from an LRU cache when the query repeats."""
-        if self.latent is None:
-            return None
+        return self._cached(self._latent_cache, query, self.latent.encode_query) if self.latent else None
+
+    def _cached(self, cache: OrderedDict[str, _T], query: str, encode: Callable[[str], _T]) -> _T:
         with self._cache_lock:
-            terms = self._latent_cache.get(query)
-            if terms is not None:
-                self._latent_cache.move_to_end(query)
-                return terms
-        terms = self.latent.encode_query(query)
+            value = cache.get(query)
+            if value is not None:
+                cache.move_to_end(query)
+                return value
+        value = encode(query)  # outside the lock: another query's encoding need not wait for this one
         with self._cache_lock:
-            self._latent_cache[query] = terms
-            if len(self._latent_cache) > self._cache_size:
-                self._latent_cache.popitem(last=False)
-        return terms
+            cache[query] = value
+            if len(cache) > self._cache_size:
+                cache.popitem(last=False)
+        return value
 
     def clear_query_cache(self) -> None:
         """Forget the cached query vectors and latent terms (benchmarks time the query encoding this way)."""

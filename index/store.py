@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from index.clock import now_iso
+from index.errors import IndexUnusable
 from index.types import PassageRow
+from ingest.latent_terms import LatentTerms
 from ingest.types import Article, Passage, Section, passage_context
 
 SCHEMA_VERSION = 1
@@ -446,6 +448,16 @@ class Store:
                     f"({','.join('?' * len(part))})", [key, *part]).fetchall()
                 out.update({str(pid): bytes(blob) for pid, blob in rows})
         return out
+
+    def latent_terms(self, key: str, passage_ids: Sequence[str]) -> dict[str, LatentTerms]:
+        """passage_id → its latent terms stored under `key`, for a publish: IndexUnusable when one has none
+        (the indexer encodes them before it publishes)."""
+        blobs = self.vector_blobs(key, passage_ids)
+        missing = [pid for pid in passage_ids if pid not in blobs]
+        if missing:
+            raise IndexUnusable(f"{len(missing)} passages have no latent terms of {key!r} (first: {missing[0]}); "
+                                "the indexer encodes them before publishing")
+        return {pid: LatentTerms.from_bytes(blob) for pid, blob in blobs.items()}
 
     def generation(self) -> int:
         """Counts every change to articles: a snapshot built from generation N is stale after N."""

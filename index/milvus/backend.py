@@ -365,14 +365,7 @@ class MilvusBackend:
 
     def _latent_of(self, store: Store, passage_ids: list[str]) -> dict[str, LatentTerms] | None:
         """The passages' stored latent terms (the indexer encodes them before it publishes)."""
-        if self.latent is None:
-            return None
-        blobs = store.vector_blobs(self.latent.id, passage_ids)
-        missing = [pid for pid in passage_ids if pid not in blobs]
-        if missing:
-            raise IndexUnusable(f"{len(missing)} passages have no latent terms of {self.latent.id!r} (first: "
-                                f"{missing[0]}); the indexer encodes them before publishing")
-        return {pid: LatentTerms.from_bytes(blob) for pid, blob in blobs.items()}
+        return store.latent_terms(self.latent.id, passage_ids) if self.latent is not None else None
 
     def _judge(self, gate: Gate, name: str, manifest: dict[str, Any], store: Store,
                previous: dict[str, Any] | None) -> GateVerdict:

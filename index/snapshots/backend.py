@@ -27,7 +27,7 @@ from index.snapshots.snapshot import FORMAT_VERSION, Snapshot, SnapshotError, pu
 from index.snapshots.verify import verify_data_dir
 from index.store import Store
 from ingest.embedders import Embedder
-from ingest.latent_terms import LatentTerms, LatentTermsEncoder
+from ingest.latent_terms import LatentTermsEncoder
 from ingest.segmenter import Segmenter
 
 
@@ -101,12 +101,8 @@ class SnapshotBackend:
         """The rows' stored latent terms (the indexer encodes them before it publishes)."""
         if self.latent is None:
             return None
-        blobs = store.vector_blobs(self.latent.id, passage_ids)
-        missing = [pid for pid in passage_ids if pid not in blobs]
-        if missing:
-            raise SnapshotError(f"{len(missing)} passages have no latent terms of {self.latent.id!r} (first: "
-                               f"{missing[0]}); the indexer encodes them before publishing")
-        return LatentMatrix.build([LatentTerms.from_bytes(blobs[pid]) for pid in passage_ids], self.latent.dim)
+        terms = store.latent_terms(self.latent.id, passage_ids)
+        return LatentMatrix.build([terms[pid] for pid in passage_ids], self.latent.dim)
 
     def _judge(self, gate: Gate, staging: Path, store: Store) -> GateVerdict:
         """The gate's verdict on a staged snapshot against the published one."""
