@@ -27,7 +27,7 @@ class FusionParams:
     keyword_weight: float = 0.44
     adapt: float = 0.0
     # The third leg: on the team's paraphrase sets the first passage holds the answer more often with it
-    # (docs/quality.md, "Latent terms"); an index without latent terms fuses the other two as before.
+    # (docs/quality.md, "Eighth round"); an index without latent terms fuses the other two as before.
     latent_weight: float = 0.3
     # The latent terms bridge a reader's words that the articles do not use: their weight grows with the
     # share of the query's terms no passage holds, in full from this share on (0: always in full).
@@ -55,7 +55,6 @@ class FusionParams:
             return self.keyword_weight
         shift = self.adapt * (_top_z(keyword) - _top_z(dense))
         return min(self.adapt_max, max(self.adapt_min, self.keyword_weight + shift))
-
 
     def latent_share(self, unknown: float) -> float:
         """The share of `latent_weight` a query gets when `unknown` of its terms are in no passage."""
