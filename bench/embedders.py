@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,22 @@ def bench_embedder_id(real_id: str) -> str:
     return BENCH_PREFIX + real_id
 
 
-class TableEmbedder:
+class _Derived:
+    """What a benchmark stand-in reports of itself: the real model's dimension, under an id saying that
+    (some of) what it returns is derived."""
+
+    real: Any
+
+    @property
+    def id(self) -> str:
+        return bench_embedder_id(self.real.id)
+
+    @property
+    def dim(self) -> int:
+        return int(self.real.dim)
+
+
+class TableEmbedder(_Derived):
     """Passage vectors come from a table keyed by paragraph text (real or derived vectors); a text not in
     the table, and every query, is embedded for real."""
 
@@ -28,14 +44,6 @@ class TableEmbedder:
         self.table = table
         self.vectors = vectors
         self.fallbacks = 0
-
-    @property
-    def id(self) -> str:
-        return bench_embedder_id(self.real.id)
-
-    @property
-    def dim(self) -> int:
-        return self.real.dim
 
     def _row(self, text: str) -> int | None:
         row = self.table.get(text)
@@ -63,19 +71,11 @@ class TableEmbedder:
         return self.real.embed_query(text)
 
 
-class QueryEmbedder:
+class QueryEmbedder(_Derived):
     """Only queries (for a server over a benchmark snapshot); passages cannot be embedded."""
 
     def __init__(self, real: Embedder) -> None:
         self.real = real
-
-    @property
-    def id(self) -> str:
-        return bench_embedder_id(self.real.id)
-
-    @property
-    def dim(self) -> int:
-        return self.real.dim
 
     def embed_passages(self, texts: Sequence[str], progress: ProgressFn | None = None) -> np.ndarray:
         raise RuntimeError("the benchmark server only embeds queries")
@@ -117,7 +117,7 @@ class TimedEmbedder:
         return self.inner.embed_query(text)
 
 
-class DerivedLatentTerms:
+class DerivedLatentTerms(_Derived):
     """Latent terms for a derived corpus: each passage gets the real latent terms of one of the base
     paragraphs (picked by a hash of its text), so rows are as long as real ones; queries are encoded for real."""
 
@@ -126,14 +126,6 @@ class DerivedLatentTerms:
             raise ValueError("derived latent terms need at least one base paragraph's")
         self.real = real
         self.base = list(base)
-
-    @property
-    def id(self) -> str:
-        return bench_embedder_id(self.real.id)
-
-    @property
-    def dim(self) -> int:
-        return self.real.dim
 
     def encode(self, texts: Sequence[str], progress: ProgressFn | None = None) -> list[LatentTerms]:
         out = [self.base[zlib.crc32(t.encode("utf-8")) % len(self.base)] for t in texts]
