@@ -14,21 +14,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bench.quality_sets import engine_for, ndcg_at_10
 from index.beir import load_beir
-from index.engine import Engine
 from index.evaluation import load_questions
 from index.fusion import FusionParams
 from index.searcher import Searcher, SearchParams
 from index.text_match import squash
-from service.settings import Settings
-from service.wiring import build_engine
 
 WEIGHTS = (0.2, 0.3, 0.35, 0.4, 0.44, 0.5, 0.6)
 METHODS = ("zscore", "rrf", "minmax")
@@ -76,17 +73,8 @@ def beir_scores(searcher: Searcher, folder: Path, cfgs: dict[str, SearchParams],
     scores: dict[str, list[float]] = {name: [] for name in cfgs}
     for qid in ids:
         rel = qrels[qid]
-        ideal = sum((2 ** r - 1) / math.log2(i + 2) for i, r in enumerate(sorted(rel.values(), reverse=True)[:10]))
         for name, p in cfgs.items():
-            ranking = searcher.rank(queries[qid], 100, params=p)
-            docs: list[str] = []
-            for d in searcher.index.docs_of_rows(ranking.rows):
-                if d not in docs:
-                    docs.append(d)
-                if len(docs) == 10:
-                    break
-            dcg = sum((2 ** rel.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(docs))
-            scores[name].append(dcg / ideal if ideal else 0.0)
+            scores[name].append(ndcg_at_10(searcher, searcher.rank(queries[qid], 100, params=p).rows, rel))
     return fold_of, scores
 
 
@@ -122,10 +110,6 @@ def cross_validate(sets: dict[str, tuple[list[int], dict[str, list[float]]]], fo
             "all_data_means": overall}
 
 
-def _engine(data_dir: str) -> Engine:
-    return build_engine(Settings().model_copy(update={"data_dir": Path(data_dir).expanduser()}))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--questions", action="append", default=[], help="DATA_DIR:QUESTION_FILE")
@@ -143,7 +127,7 @@ def main() -> None:
             fold_of, scores = json.loads(saved.read_text(encoding="utf-8"))
             sets[Path(path).stem] = (fold_of, scores)
             continue
-        engine = _engine(data_dir)
+        engine = engine_for(data_dir)
         searcher = engine.searcher()
         cfgs = configs(engine.search_params)
         if kind == "q":
