@@ -329,13 +329,16 @@ def _unsaid(answer: Answer, previous: str) -> Hit | None:
 
 def fuse_legs(legs: Sequence[tuple[Ranking, float]]) -> Ranking:
     """One ranking from several of the same index: weighted z-scores of each leg's fused score (a row a leg
-    did not find gets that leg's lowest), with the dense and keyword scores of the leg that scored it best."""
+    did not find gets that leg's lowest), with the dense, keyword and latent-terms scores of the leg that
+    scored it best. Latent-terms scores are NaN for a row that no leg with latent terms found (none at all
+    when no leg used them): unscored, not "shares none"."""
     rows = np.unique(np.concatenate([leg.rows for leg, _ in legs])) if legs else np.zeros(0, np.int64)
     if len(rows) == 0:
         return Ranking(rows, np.zeros(0), np.zeros(0), np.zeros(0), 0.0, [])
     total = np.zeros(len(rows))
     dense = np.zeros(len(rows))
     keyword = np.zeros(len(rows))
+    latent = np.full(len(rows), np.nan) if any(leg.latent is not None for leg, _ in legs) else None
     for leg, weight in legs:
         if len(leg.rows) == 0:
             continue
@@ -346,10 +349,12 @@ def fuse_legs(legs: Sequence[tuple[Ranking, float]]) -> Ranking:
         total += weight * ((scores - scores.mean()) / sd if sd > 1e-9 else np.zeros_like(scores))
         dense = np.where(idx >= 0, np.maximum(dense, leg.dense[np.maximum(idx, 0)]), dense)
         keyword = np.where(idx >= 0, np.maximum(keyword, leg.keyword[np.maximum(idx, 0)]), keyword)
+        if latent is not None and leg.latent is not None:
+            latent = np.where(idx >= 0, np.fmax(latent, leg.latent[np.maximum(idx, 0)]), latent)
     order = np.argsort(-total, kind="stable")
     terms = list(dict.fromkeys(t for leg, _ in legs for t in leg.terms))
     return Ranking(rows[order], total[order], dense[order], keyword[order],
-                   max(leg.dense_top for leg, _ in legs), terms)
+                   max(leg.dense_top for leg, _ in legs), terms, latent[order] if latent is not None else None)
 
 
 def _join(questions: Sequence[str]) -> str:

@@ -194,8 +194,8 @@ class Searcher:
         picked = self._dedupe(rows, ranking.rows, top_k)
         qterm_set = set(ranking.terms)
         hits = [self._hit(rows[int(ranking.rows[i])], (float(ranking.fused[i]), float(ranking.dense[i]),
-                                                       float(ranking.keyword[i])), qterm_set,
-                          float(ranking.latent[i]) if ranking.latent is not None else None) for i in picked]
+                                                       float(ranking.keyword[i])), qterm_set, _latent_at(ranking, i))
+                for i in picked]
         conf = self.confidence(q, ranking, p, tops=[rows[r] for r in window if r in rows])
         return SearchResult(q, hits, conf < 0.5, _ms(started), index.version, conf)
 
@@ -262,8 +262,8 @@ class Searcher:
         picked = self._dedupe(rows, ranking.rows, top_k)
         qterm_set = set(ranking.terms)
         hits = [self._hit(rows[int(ranking.rows[i])], (float(ranking.fused[i]), float(ranking.dense[i]),
-                                                       float(ranking.keyword[i])), qterm_set,
-                          float(ranking.latent[i]) if ranking.latent is not None else None) for i in picked]
+                                                       float(ranking.keyword[i])), qterm_set, _latent_at(ranking, i))
+                for i in picked]
         return hits, [rows[r] for r in window if r in rows]
 
     def _dedupe(self, rows: dict[int, PassageRow], ranked: np.ndarray, top_k: int) -> list[int]:
@@ -311,6 +311,14 @@ class Searcher:
             keyword_score=round(kw, 6),
             latent_score=round(latent, 6) if latent is not None else None,
         )
+
+
+def _latent_at(ranking: Ranking, i: int) -> float | None:
+    """The latent-terms score of the ranking's i-th candidate; None when the leg took no part or did not
+    score it (a follow-up's fused legs: index/conversation.py)."""
+    if ranking.latent is None or math.isnan(float(ranking.latent[i])):
+        return None
+    return float(ranking.latent[i])
 
 
 def _ms(started: float) -> float:

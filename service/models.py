@@ -118,7 +118,8 @@ class Hit(_Out):
     keyword_score: float = 0.0
     latent_score: float | None = Field(None, description="the latent terms' dot product with the query; null "
                                                         "when they took no part (every query word is in the "
-                                                        "articles, or the index has none)")
+                                                        "articles, or the index has none) or, for a "
+                                                        "follow-up, when no leg that used them found the passage")
 
 
 _HIT_EXAMPLE: dict[str, Any] = {

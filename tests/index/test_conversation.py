@@ -4,6 +4,7 @@ the follow-up eval's loader and answer-hit, and Engine.document."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +123,27 @@ def test_fuse_legs_weighs_the_legs() -> None:
     only_literal = fuse_legs([(literal, 1.0), (context, 0.0)])
     assert only_literal.rows[:3].tolist() == [1, 2, 3]
     assert len(fuse_legs([(_ranking([], [], []), 1.0)]).rows) == 0
+    assert fused.latent is None  # neither leg used the latent terms
+
+
+def test_fuse_legs_keeps_the_latent_scores_of_the_legs_that_had_them() -> None:
+    literal = replace(_ranking([1, 2], [2.0, 1.0], ["法规"]), latent=np.array([5.0, 7.0]))
+    context = _ranking([2, 3], [2.0, 1.0], ["金融"])  # its query had every word in the articles: no latent leg
+    fused = fuse_legs([(literal, 0.35), (context, 0.65)])
+    assert fused.latent is not None
+    by_row = dict(zip(fused.rows.tolist(), fused.latent.tolist(), strict=True))
+    assert by_row[1] == 5.0 and by_row[2] == 7.0
+    assert np.isnan(by_row[3])  # no leg with latent terms scored it: unscored, not "shares none"
+
+
+def test_follow_up_hits_report_the_latent_scores_their_legs_had(seed_engine: Engine) -> None:
+    # 讲价 is in no article, so the follow-up's own words open the latent leg; the context question's do not.
+    history = [Turn("user", "产品经理跟外部供应商打交道要注意什么?"), Turn("assistant", "要注意合同条款。")]
+    result = seed_engine.search("那要会讲价吗?", history=history)
+    assert result.followup
+    scored = [h.latent_score for h in result.hits]
+    assert any(isinstance(s, float) for s in scored)
+    assert all(s is None or (isinstance(s, float) and s >= 0) for s in scored)
 
 
 def test_answer_hit_is_bigram_recall() -> None:
