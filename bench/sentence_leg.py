@@ -9,10 +9,10 @@ query. The dense leg becomes (1 − w) × the passage's cosine + w × that score
 the searcher fuses them, and the candidates are re-ranked; w = 0 is today's ranking. The answer is composed
 from the re-ranked hits (`compose_answer`; the "not covered" verdict scored on them as `search` does).
 
-Question files: hit@1, hit@5, MRR@10, answer-hit, each also for the dense leg alone. BEIR folders (their
-index built by `articleqa eval --beir`): nDCG@10 of documents ranked by their best passage, and
-the share of answers holding a gold answer, for the first `--beir-limit` queries in id-hash order.
-Nothing is written to the index.
+Question files: hit@1, hit@5, MRR@10 and answer-hit, the first three also for the dense leg alone. BEIR
+folders (their index built by `articleqa eval --beir`): nDCG@10 of documents ranked by their best passage,
+the share of answers holding a gold answer and the share of top-5 passages holding one (the ceiling), for
+the first `--beir-limit` queries in id-hash order. Nothing is written to the index.
 """
 
 from __future__ import annotations
@@ -111,12 +111,13 @@ def rerank(searcher: Searcher, sentences: SentenceVectors, query: str, weight: f
                    if ranking.latent is not None else None)
 
 
-def _answer(searcher: Searcher, query: str, ranking: Ranking) -> str:
+def _answer(searcher: Searcher, query: str, ranking: Ranking) -> tuple[str, list[str]]:
+    """The answer ("" when not covered) and the texts of the five passages it was chosen from."""
     hits, tops = searcher.ranked_hits(ranking, 5)
     conf = searcher.confidence(query, ranking, tops=tops)
     result = SearchResult(query, hits, conf < 0.5, 0.0, searcher.index.version, conf)
     answer = compose_answer(searcher, result)
-    return answer.answer if answer.answerable else ""
+    return (answer.answer if answer.answerable else ""), [h.text for h in hits]
 
 
 def question_set(searcher: Searcher, sentences: SentenceVectors, path: Path, weight: float,
@@ -135,7 +136,7 @@ def question_set(searcher: Searcher, sentences: SentenceVectors, path: Path, wei
             h5 += 0 < rank <= 5
             rr += 1.0 / rank if rank else 0.0
             if mode == "hybrid":
-                text = _answer(searcher, q.q, ranking)
+                text, _ = _answer(searcher, q.q, ranking)
                 answered += max(bigram_recall(a, text) for a in q.answers) >= ANSWER_HIT_RECALL if text else 0
         n = max(len(qs), 1)
         out[mode] = {"hit@1": round(h1 / n, 4), "hit@5": round(h5 / n, 4), "mrr@10": round(rr / n, 4)}
@@ -153,18 +154,21 @@ def beir_set(searcher: Searcher, sentences: SentenceVectors, folder: Path, weigh
     out: dict[str, Any] = {}
     for mode in ("hybrid", "dense"):
         ndcg = 0.0
-        contains = 0
+        contains = ceiling = 0
         for qid in ids:
             rel = qrels[qid]
             ranking = rerank(searcher, sentences, queries[qid], weight, depth, dense_only=mode == "dense")
             ndcg += ndcg_at_10(searcher, ranking.rows, rel)
             if mode == "hybrid" and gold.get(qid):
-                text = squash(_answer(searcher, queries[qid], ranking))
-                contains += bool(text) and any(squash(g) in text for g in gold[qid])
+                answer, passages = _answer(searcher, queries[qid], ranking)
+                text, wanted = squash(answer), [squash(g) for g in gold[qid]]
+                contains += bool(text) and any(w in text for w in wanted)
+                ceiling += any(w in squash(p) for p in passages for w in wanted)
         n = max(len(ids), 1)
         out[mode] = {"ndcg@10": round(ndcg / n, 4)}
         if mode == "hybrid" and gold:
-            out[mode]["answer_contains"] = round(contains / n, 4)
+            out[mode].update(answer_contains=round(contains / n, 4), top5_contains=round(ceiling / n, 4),
+                             of_ceiling=round(contains / ceiling, 4) if ceiling else None)
     return out
 
 
