@@ -188,15 +188,8 @@ class Searcher:
         ranking = self.rank(q, top_k, doc_ids, p)
         if len(ranking.rows) == 0:
             return SearchResult(q, [], True, _ms(started), index.version, 0.0)
-        # One read of the rows near the top serves dedupe, the hits and the confidence.
-        window = [int(r) for r in ranking.rows[: max(top_k * 3, top_k + 10)]]
-        rows = {r.row: r for r in index.rows(window)}
-        picked = self._dedupe(rows, ranking.rows, top_k)
-        qterm_set = set(ranking.terms)
-        hits = [self._hit(rows[int(ranking.rows[i])], (float(ranking.fused[i]), float(ranking.dense[i]),
-                                                       float(ranking.keyword[i])), qterm_set, _latent_at(ranking, i))
-                for i in picked]
-        conf = self.confidence(q, ranking, p, tops=[rows[r] for r in window if r in rows])
+        hits, tops = self.ranked_hits(ranking, top_k)
+        conf = self.confidence(q, ranking, p, tops=tops)
         return SearchResult(q, hits, conf < 0.5, _ms(started), index.version, conf)
 
     def confidence(self, query: str, ranking: Ranking, params: SearchParams | None = None,
@@ -256,7 +249,9 @@ class Searcher:
 
     def ranked_hits(self, ranking: Ranking, top_k: int) -> tuple[list[Hit], list[PassageRow]]:
         """The top-k hits of a ranking built elsewhere (index/conversation.py fuses several legs),
-        deduplicated and cited as `search` does them, and the ranking's first rows (for a confidence)."""
+        deduplicated and cited as `search` does them, and the ranking's first rows (for a confidence).
+
+        One read of the rows near the top serves dedupe, the hits and the confidence."""
         window = [int(r) for r in ranking.rows[: max(top_k * 3, top_k + 10)]]
         rows = {r.row: r for r in self.index.rows(window)}
         picked = self._dedupe(rows, ranking.rows, top_k)
