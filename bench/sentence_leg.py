@@ -58,8 +58,9 @@ class SentenceVectors:
                     owner.append(p.row)
             vecs = self.searcher.embedder.embed_passages(texts) if texts else np.zeros((0, 1), np.float32)
             self.embedded += len(texts)
+            of = np.array(owner, np.int64)
             for r in todo:
-                self.vectors[r] = vecs[[i for i, o in enumerate(owner) if o == r]]
+                self.vectors[r] = vecs[of == r]
         return np.array([float((self.vectors[int(r)] @ query).max()) if len(self.vectors[int(r)]) else -1.0
                          for r in rows])
 
@@ -96,10 +97,9 @@ def rerank(searcher: Searcher, sentences: SentenceVectors, query: str, weight: f
         fused = dense
     else:
         fusion = searcher.params.fusion
-        known = set(searcher.index.known(ranking.terms))
-        unknown = sum(t not in known for t in ranking.terms) / max(len(ranking.terms), 1)
         latent = ranking.latent[head] if ranking.latent is not None else None
-        fused = fuse(dense, ranking.keyword[head], fusion, latent, fusion.latent_share(unknown))
+        fused = fuse(dense, ranking.keyword[head], fusion, latent,
+                     fusion.latent_share(searcher.unknown_share(ranking.terms)))
     order = np.argsort(-fused, kind="stable")
     # The candidates past `depth` keep their order below the re-ranked ones.
     below = np.full(len(ranking.rows) - len(rows), float(fused.min()) - 1.0)

@@ -159,8 +159,8 @@ class Searcher:
         return Ranking(found.rows[order], fused[order], found.dense[order], found.keyword[order], top_dense, terms,
                        latent[order] if latent is not None else None)
 
-    def _unknown_share(self, terms: Sequence[str]) -> float:
-        """The share of the query's terms that no passage holds."""
+    def unknown_share(self, terms: Sequence[str]) -> float:
+        """The share of the query's terms that no passage holds (what opens the latent-terms leg)."""
         if not terms:
             return 0.0
         known = set(self.index.known(terms))
@@ -173,7 +173,7 @@ class Searcher:
         mode. A query whose every term some passage holds leaves them out (and is not encoded)."""
         if self.latent is None or p.mode not in ("hybrid", "latent"):
             return None, 0.0
-        share = 1.0 if p.mode == "latent" else p.fusion.latent_share(self._unknown_share(terms))
+        share = 1.0 if p.mode == "latent" else p.fusion.latent_share(self.unknown_share(terms))
         if (p.fusion.latent_weight <= 0 and p.mode == "hybrid") or share <= 0:
             return None, 0.0
         latent = self.query_latent(query)
