@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,19 @@ from index.types import Answer, Citation, Hit, Quote, SearchResult
 from ingest.chunking import sentence_spans
 
 NOT_COVERED = "文章中没有找到相关内容。"
+
+# An FAQ's answer opens with its label ("A1: 银行产品经理需要…", "答：…"): the reader asked for the answer, not the
+# label, so a quote starts after it (still exact at its offsets).
+_LABEL = re.compile(r"(?:[QqAa]\s*\d{0,3}|问|答|回答|问题)\s*[:：]\s*")
+
+
+def answer_sentences(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each sentence of a passage as an answer quotes it: an FAQ label at its start left out."""
+    spans = []
+    for s, e in sentence_spans(text):
+        label = _LABEL.match(text, s, e)
+        spans.append((label.end() if label and label.end() < e else s, e))
+    return spans
 
 
 @dataclass(frozen=True)
@@ -124,7 +138,7 @@ def best_sentences(question: str, hits: list[Hit], params: AnswerParams,
         around = bigrams(hit.text) | heading | bigrams(hit.citation.title)
         prior = params.rank_prior[min(h_i, len(params.rank_prior) - 1)]
         scored = []
-        for s, e in sentence_spans(hit.text):
+        for s, e in answer_sentences(hit.text):
             text = hit.text[s:e]
             if e - s < params.min_chars and len(hits) > 1:
                 continue

@@ -9,12 +9,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from index.answer import AnswerParams, compose_answer
+from index.answer import AnswerParams, answer_sentences, compose_answer
 from index.catalog import PassageSpan
 from index.searcher import QueryError, Ranking, Searcher, SearchParams, validate_query
 from index.text_match import squash
 from index.types import Answer, Citation, Hit, PassageRow, SearchResult
-from ingest.chunking import sentence_spans
 
 ROLES = ("user", "assistant")
 MAX_TURNS = 20
@@ -296,7 +295,7 @@ def _quoted_passage(hits: Sequence[Hit], previous: str) -> Hit | None:
     if not said:
         return None
     for hit in hits:
-        for s, e in sentence_spans(hit.text):
+        for s, e in answer_sentences(hit.text):
             sentence = squash(hit.text[s:e])
             if len(sentence) >= MIN_REST_CHARS and sentence in said:
                 return hit

@@ -69,7 +69,17 @@ def test_faq_questions_are_never_the_answer() -> None:
     text = "Q1: 联名卡有什么好处?\nA1: 联名卡可以在合作商户享受积分。"
     faq = Hit("f", "doc", 1.0, text, Citation("doc", "t", "", "Q1: 联名卡有什么好处?", 1, 0, len(text)))
     quotes = best_sentences("联名卡有什么好处?", [faq, EQ], AnswerParams(sentences=1))
-    assert quotes[0].text == "A1: 联名卡可以在合作商户享受积分。"
+    assert quotes[0].text == "联名卡可以在合作商户享受积分。"
+
+
+@pytest.mark.parametrize("label", ["A1: ", "A12：", "答：", "Q3:", "回答: "])
+def test_an_faq_label_is_left_out_of_the_quote_which_stays_exact(label: str) -> None:
+    text = f"问题: 联名卡有什么好处?\n{label}联名卡可以在合作商户享受积分。APP: 积分可以在手机银行兑换。"
+    faq = Hit("f", "doc", 1.0, text, Citation("doc", "t", "", "", 1, 100, 100 + len(text)))
+    quotes = best_sentences("联名卡有什么好处?", [faq], AnswerParams())
+    assert [q.text for q in quotes] == ["联名卡可以在合作商户享受积分。", "APP: 积分可以在手机银行兑换。"]
+    for q in quotes:  # offsets into the article: the passage starts at 100
+        assert text[q.citation.char_start - 100 : q.citation.char_end - 100] == q.text
 
 
 def test_not_covered_answer_has_no_quotes() -> None:

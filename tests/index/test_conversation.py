@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.conversation import MAX_TURN_CHARS, MAX_TURNS, HistoryError, Turn, check_history, fuse_legs
+from index.conversation import MAX_TURN_CHARS, MAX_TURNS, HistoryError, Turn, _quoted_passage, check_history, fuse_legs
 from index.conversation_eval import answer_hit, load_conversations
 from index.engine import Engine
 from index.searcher import Ranking
@@ -280,4 +280,18 @@ def test_a_followup_reads_on_in_the_passage_the_last_answer_quoted(seed_engine: 
     doc = seed_engine.document(said.quotes[0].citation.doc_id)
     assert doc is not None
     for q in answer.quotes:
+        assert doc.text[q.citation.char_start:q.citation.char_end] == q.text
+
+
+def test_the_passage_an_faq_answer_quoted_is_found_without_its_label(seed_engine: Engine) -> None:
+    # The answer leaves "A3:" out of its quote; the follow-up must still know which passage was quoted.
+    first = "银行产品经理怎么提高项目管理和团队合作能力?"
+    said = seed_engine.ask(first)
+    assert said.answerable and not said.answer.startswith(("A3", "Q3"))
+    hit = next(h for h in said.hits if h.passage_id == said.quotes[0].passage_id)
+    assert hit.text.lstrip().startswith("Q3") and "A3:" in hit.text
+    assert _quoted_passage(said.hits, said.answer) == hit
+    doc = seed_engine.document(hit.doc_id)
+    assert doc is not None
+    for q in said.quotes:
         assert doc.text[q.citation.char_start:q.citation.char_end] == q.text
