@@ -14,6 +14,7 @@ from typing import Any
 
 from index.answer import AnswerParams, compose_answer
 from index.engine import Engine
+from index.evaluation import MissCause, count_causes, miss_cause
 from index.searcher import Searcher, SearchParams
 from index.text_match import squash
 from ingest.blocks import Block, build_article
@@ -104,9 +105,11 @@ def evaluate_beir_answers(searcher: Searcher, queries: dict[str, str], answers: 
                           params: SearchParams | None = None,
                           answer_params: AnswerParams | None = None) -> dict[str, Any]:
     """The share of questions whose `/ask` answer contains a gold answer string (punctuation and spaces
-    removed), the share whose top 5 passages do (the ceiling retrieval leaves), and the share answered."""
+    removed), the share whose top 5 passages do (the ceiling retrieval leaves), the share answered, and the
+    misses by cause (`index.evaluation.miss_cause`)."""
     contains = ceiling = answered = n = 0
     lengths: list[int] = []
+    causes: list[MissCause] = []
     for qid, gold in answers.items():
         if qid not in queries or not gold:
             continue
@@ -115,15 +118,19 @@ def evaluate_beir_answers(searcher: Searcher, queries: dict[str, str], answers: 
         answer = compose_answer(searcher, result, params=answer_params)
         wanted = [squash(g) for g in gold]
         answered += answer.answerable
+        held = answer.answerable and any(w in squash(answer.answer) for w in wanted)
         if answer.answerable:
             lengths.append(len(answer.answer))
-            contains += any(w in squash(answer.answer) for w in wanted)
+            contains += held
         ceiling += any(w in squash(h.text) for h in result.hits for w in wanted)
+        if not held:
+            causes.append(miss_cause(answer, gold))
     lengths.sort()
     m = max(n, 1)
     return {"answer_contains": round(contains / m, 4), "top5_contains": round(ceiling / m, 4),
             "of_ceiling": round(contains / ceiling, 4) if ceiling else None, "answered": round(answered / m, 4),
-            "answer_chars_median": lengths[len(lengths) // 2] if lengths else 0, "answer_queries": n}
+            "answer_chars_median": lengths[len(lengths) // 2] if lengths else 0, "answer_queries": n,
+            "miss_causes": count_causes(causes)}
 
 
 def _dcg(rels: list[int]) -> float:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from index.answer import AnswerParams, compose_answer
 from index.searcher import Searcher, SearchParams
 from index.text_match import bigram_recall, squash
+from index.types import Answer
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,29 @@ def load_questions(path: Path) -> list[Question]:
 
 
 ANSWER_HIT_RECALL = 0.6  # the expected span's character-bigram recall in the answer that counts as a hit
+
+MissCause = Literal["not_covered", "outside_top5", "other_passage", "wrong_sentences"]
+MISS_CAUSES: tuple[MissCause, ...] = get_args(MissCause)
+
+
+def miss_cause(answer: Answer, expected: Sequence[str]) -> MissCause:
+    """Why an answer missed, in the order a reader meets it: called "not covered"; no passage of the first five
+    holds an `expected` answer (retrieval's miss; punctuation and spaces ignored, as `squash` does); the answer
+    quotes none of the first passage that holds one; or it quotes that passage, but other sentences of it."""
+    if not answer.answerable:
+        return "not_covered"
+    wanted = [w for w in (squash(e) for e in expected) if w]
+    holding = next((h for h in answer.hits[:5] if any(w in squash(h.text) for w in wanted)), None)
+    if holding is None:
+        return "outside_top5"
+    if all(q.passage_id != holding.passage_id for q in answer.quotes):
+        return "other_passage"
+    return "wrong_sentences"
+
+
+def count_causes(causes: list[MissCause]) -> dict[str, int]:
+    """How many misses each cause has, every cause listed (0 when none)."""
+    return {c: causes.count(c) for c in MISS_CAUSES}
 
 
 def evaluate_questions(searcher: Searcher, questions: list[Question], k: int = 10,
@@ -92,13 +116,15 @@ def answer_metrics(searcher: Searcher, questions: list[Question], params: Search
     """What `/ask` (top 5) answers: answer-hit (an expected span's character-bigram recall in the answer
     ≥ 0.6, punctuation and spaces removed) and answered rate over answerable questions, the share of
     off-topic questions answered "not covered", the share of quotes exact at their offsets (when
-    `text_of` gives an article's text) and the answer's median length in characters."""
+    `text_of` gives an article's text), the answer's median length in characters, and the misses by
+    cause (`miss_cause`; a passage holds the answer when it contains an expected span)."""
     answerable = [q for q in questions if not q.ood]
     ood = [q for q in questions if q.ood]
     hit = answered = ood_refused = 0
     quotes = exact = 0
     lengths: list[int] = []
     misses: list[dict[str, Any]] = []
+    causes: list[MissCause] = []
     for q in questions:
         answer = compose_answer(searcher, searcher.search(q.q, top_k=5, params=params), params=answer_params)
         if q.ood:
@@ -110,7 +136,9 @@ def answer_metrics(searcher: Searcher, questions: list[Question], params: Search
         if answer.answerable:
             lengths.append(len(answer.answer))
         if recall < ANSWER_HIT_RECALL:
-            misses.append({"id": q.id, "q": q.q, "answer": answer.answer, "recall": round(recall, 3)})
+            causes.append(miss_cause(answer, q.answers))
+            misses.append({"id": q.id, "q": q.q, "answer": answer.answer, "recall": round(recall, 3),
+                           "cause": causes[-1]})
         if text_of is not None:
             for quote in answer.quotes:
                 quotes += 1
@@ -124,6 +152,7 @@ def answer_metrics(searcher: Searcher, questions: list[Question], params: Search
         "ood_not_covered": round(ood_refused / len(ood), 4) if ood else None,
         "quotes_exact": round(exact / quotes, 4) if quotes else None,
         "answer_chars_median": lengths[len(lengths) // 2] if lengths else 0,
+        "miss_causes": count_causes(causes),
         "answer_misses": misses,
     }
 

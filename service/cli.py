@@ -256,7 +256,7 @@ def evaluate(
                            f"ood recall {r['ood_recall']}  ood precision {r['ood_precision']}  "
                            f"answerable flagged {r['answerable_flagged']}  |  answer-hit {r['answer_hit']:.3f}  "
                            f"answered {r['answered']:.3f}  quotes exact {r['quotes_exact']}  "
-                           f"answer chars {r['answer_chars_median']}")
+                           f"answer chars {r['answer_chars_median']}  |  misses {_causes(r['miss_causes'])}")
             return
         for r in out.values():
             r.pop("per_question", None)
@@ -289,10 +289,15 @@ def evaluate(
     else:
         for mode, r in res.items():
             answers = (f"  |  answer contains {r['answer_contains']:.4f} of top-5 {r['top5_contains']:.4f}  "
-                       f"answered {r['answered']:.4f}" if gold else "")
+                       f"answered {r['answered']:.4f}  |  misses {_causes(r['miss_causes'])}" if gold else "")
             typer.echo(f"{mode:7s} nDCG@10 {r['ndcg@10']:.4f}  Recall@10 {r['recall@10']:.4f}  "
                        f"Recall@100 {r['recall@100']:.4f}  MRR@10 {r['mrr@10']:.4f}  ({r['queries']} queries)"
                        + answers)
+
+
+def _causes(counts: dict[str, int]) -> str:
+    """The misses by cause, as "not covered 1, outside top5 0, …"."""
+    return ", ".join(f"{cause.replace('_', ' ')} {n}" for cause, n in counts.items())
 
 
 def _article_text(engine: Engine) -> Callable[[str], str]:

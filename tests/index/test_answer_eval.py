@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from index.beir import evaluate_beir_answers, ingest_beir_corpus, load_beir, load_beir_answers
-from index.evaluation import answer_metrics, load_questions
+from index.evaluation import MISS_CAUSES, answer_metrics, load_questions, miss_cause
 from index.text_match import bigram_recall
+from index.types import Answer, Citation, Hit, Quote
 from tests.conftest import EVAL, REPO
 
 
@@ -74,6 +75,33 @@ def test_answer_metrics_on_the_dev_and_own_sets(seed_engine) -> None:  # type: i
     assert para["answer_hit"] >= 0.68  # 0.714 today; docs/quality.md
     assert para["quotes_exact"] == 1.0
     assert {m["id"] for m in para["answer_misses"]} and all(m["recall"] < 0.6 for m in para["answer_misses"])
+    causes = para["miss_causes"]
+    assert list(causes) == list(MISS_CAUSES) and sum(causes.values()) == len(para["answer_misses"])
+    assert causes["not_covered"] == 70 - round(para["answered"] * 70)
+    assert {m["cause"] for m in para["answer_misses"]} <= set(MISS_CAUSES)
+
+
+def _hit(pid: str, text: str) -> Hit:
+    return Hit(pid, "doc", 1.0, text, Citation("doc", "t", "", "", 1, 0, len(text)))
+
+
+def _said(quoted: Hit, text: str, hits: list[Hit], answerable: bool = True) -> Answer:
+    quotes = [Quote(text, quoted.citation, quoted.passage_id)] if answerable else []
+    return Answer("q", text if answerable else "文章中没有找到相关内容。", answerable, quotes, hits, 1.0, "000001")
+
+
+def test_a_miss_is_put_down_to_the_first_cause_a_reader_meets() -> None:
+    generic = _hit("p1", "白金卡的额度最高。联名卡可以积累里程。")
+    holding = _hit("p2", "联名卡由银行与航空公司合作发行。它的年费较低。")
+    hits = [generic, holding]
+    expected = ["航空 公司"]  # spaces and punctuation do not count
+    assert miss_cause(_said(generic, "白金卡的额度最高。", hits, answerable=False), expected) == "not_covered"
+    assert miss_cause(_said(generic, "白金卡的额度最高。", [generic]), expected) == "outside_top5"
+    assert miss_cause(_said(generic, "联名卡可以积累里程。", hits), expected) == "other_passage"
+    assert miss_cause(_said(holding, "它的年费较低。", hits), expected) == "wrong_sentences"
+    # Only the first five passages count: the holding one sixth is retrieval's miss.
+    six = [_hit(f"g{i}", "白金卡的额度最高。") for i in range(5)] + [holding]
+    assert miss_cause(_said(six[0], "白金卡的额度最高。", six), expected) == "outside_top5"
 
 
 def _beir(folder: Path) -> Path:
@@ -105,6 +133,12 @@ def test_beir_answers_contain_the_gold_strings(tmp_path: Path, engine_factory) -
     assert out["answer_queries"] == 2
     assert out["top5_contains"] == 1.0
     assert out["answer_contains"] == 1.0 and out["of_ceiling"] == 1.0
+    assert out["miss_causes"] == dict.fromkeys(MISS_CAUSES, 0)
+    # A question whose gold answer no passage holds is retrieval's miss (or "not covered", if so called).
+    missed = evaluate_beir_answers(engine.searcher(), {**queries, "q3": "白金卡的年费是多少?"},
+                                   {**gold, "q3": ["八百元"]})
+    assert missed["answer_queries"] == 3 and sum(missed["miss_causes"].values()) == 1
+    assert missed["miss_causes"]["outside_top5"] + missed["miss_causes"]["not_covered"] == 1
 
 
 def test_broken_answers_file_names_the_line(tmp_path: Path) -> None:

@@ -73,6 +73,10 @@ def test_eval_questions_json(cli_data: Path) -> None:
     out = json.loads(res.stdout)
     assert out["hit@5"] == 1.0 and out["hit@1"] >= 0.9 and out["ood_recall"] == 1.0
     assert out["mrr@10"] > out["bm25"]["mrr@10"] and out["mrr@10"] > out["dense"]["mrr@10"]
+    assert set(out["miss_causes"]) == {"not_covered", "outside_top5", "other_passage", "wrong_sentences"}
+    assert sum(out["miss_causes"].values()) == round((1 - out["answer_hit"]) * 17)
+    text = runner.invoke(app, ["eval", "--questions", str(EVAL / "dev_questions.jsonl"), "--data-dir", str(cli_data)])
+    assert text.exit_code == 0 and "misses not covered " in text.stdout and "wrong sentences " in text.stdout
 
 
 def test_eval_beir_on_a_tiny_folder(tmp_path: Path) -> None:
